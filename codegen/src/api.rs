@@ -1,0 +1,375 @@
+//! One API's generated module: the handler trait, the API type, its constant specs and its
+//! `Gateway` implementation. `&ir::Api → TokenStream`.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+use tollgate_dsl::ir::{Api, Flavor, Integration, ParamType, Route, SegmentKind, UriPart};
+
+use crate::router;
+
+/// Names derived from the API name.
+pub(crate) struct Names {
+    /// The handler trait, e.g. `Petstore`.
+    pub(crate) handlers: Ident,
+    /// The API type, e.g. `PetstoreApi`.
+    pub(crate) api: Ident,
+}
+
+impl Names {
+    pub(crate) fn of(api: &Api) -> Names {
+        let camel = upper_camel(&api.name.value);
+        Names {
+            handlers: format_ident!("{}", camel),
+            api: format_ident!("{}Api", camel),
+        }
+    }
+}
+
+/// A handler method of the trait, with the routes bound to it.
+struct HandlerFn<'a> {
+    name: Ident,
+    params: Vec<(Ident, &'a str, ParamKind)>,
+    routes: Vec<&'a Route>,
+}
+
+#[derive(Clone, Copy)]
+enum ParamKind {
+    Typed(ParamType, usize),
+    Greedy(usize),
+}
+
+pub(crate) fn generate(api: &Api) -> TokenStream {
+    let names = Names::of(api);
+    let handlers = handler_fns(api);
+    let trait_tokens = handler_trait(api, &names, &handlers);
+    let specs = specs(api);
+    let gateway = gateway_impl(api, &names, &handlers);
+    let api_ty = &names.api;
+    let trait_ident = &names.handlers;
+    let api_doc = format!(
+        " The `{}` API: pass an implementation of [`{}`] to [`{}::new`] and serve it.",
+        api.name.value, trait_ident, api_ty
+    );
+    quote! {
+        #trait_tokens
+
+        #[doc = #api_doc]
+        pub struct #api_ty<H> {
+            handlers: H,
+        }
+
+        impl<H: #trait_ident> #api_ty<H> {
+            /// Wraps the handler implementation.
+            pub const fn new(handlers: H) -> Self {
+                Self { handlers }
+            }
+
+            /// The handler implementation.
+            pub fn handlers(&self) -> &H {
+                &self.handlers
+            }
+        }
+
+        impl<H> ::core::fmt::Debug for #api_ty<H> {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct(::core::stringify!(#api_ty)).finish_non_exhaustive()
+            }
+        }
+
+        #specs
+
+        #gateway
+    }
+}
+
+fn handler_fns(api: &Api) -> Vec<HandlerFn<'_>> {
+    let mut out: Vec<HandlerFn<'_>> = Vec::new();
+    for route in &api.routes {
+        let Integration::Handler { name, .. } = &route.integration else {
+            continue;
+        };
+        if let Some(h) = out.iter_mut().find(|h| h.name == name.value.as_str()) {
+            h.routes.push(route);
+            continue;
+        }
+        let mut used: Vec<String> = vec!["request".into()];
+        let params = route
+            .path
+            .segments
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match &s.kind {
+                SegmentKind::Literal { .. } => None,
+                SegmentKind::Param { name, ty } => Some((name.as_str(), ParamKind::Typed(*ty, i))),
+                SegmentKind::Greedy { name } => Some((name.as_str(), ParamKind::Greedy(i))),
+            })
+            .map(|(n, k)| {
+                let mut ident = snake_case(n);
+                while used.contains(&ident) || is_keyword(&ident) {
+                    ident.push('_');
+                }
+                used.push(ident.clone());
+                (format_ident!("{}", ident), n, k)
+            })
+            .collect();
+        out.push(HandlerFn {
+            name: format_ident!("{}", name.value),
+            params,
+            routes: vec![route],
+        });
+    }
+    out
+}
+
+fn rust_type(kind: ParamKind) -> TokenStream {
+    match kind {
+        ParamKind::Greedy(_) | ParamKind::Typed(ParamType::String, _) => quote!(::std::string::String),
+        ParamKind::Typed(ParamType::I32, _) => quote!(i32),
+        ParamKind::Typed(ParamType::I64, _) => quote!(i64),
+        ParamKind::Typed(ParamType::U32, _) => quote!(u32),
+        ParamKind::Typed(ParamType::U64, _) => quote!(u64),
+        ParamKind::Typed(ParamType::F64, _) => quote!(f64),
+        ParamKind::Typed(ParamType::Bool, _) => quote!(bool),
+    }
+}
+
+fn handler_trait(api: &Api, names: &Names, handlers: &[HandlerFn<'_>]) -> TokenStream {
+    let trait_ident = &names.handlers;
+    let methods = handlers.iter().map(|h| {
+        let name = &h.name;
+        let routes: Vec<String> = h.routes.iter().map(|r| format!("`{} {}`", r.method.value, r.path)).collect();
+        let doc = format!(" Serves {}.", routes.join(", "));
+        let params = h.params.iter().map(|(ident, _, kind)| {
+            let ty = rust_type(*kind);
+            quote!(#ident: #ty)
+        });
+        quote! {
+            #[doc = #doc]
+            fn #name(
+                &self,
+                request: ::tollgate::__codegen::Request,
+                #(#params),*
+            ) -> impl ::core::future::Future<Output = ::tollgate::__codegen::HandlerResult> + ::core::marker::Send;
+        }
+    });
+    let doc = format!(
+        " Handlers of the `{}` API: one method per `handler` integration. A missing or mistyped \
+         method is a compile error.",
+        api.name.value
+    );
+    let unit_impl = handlers.is_empty().then(|| {
+        quote! {
+            /// The API has no handler integrations: `()` serves it.
+            impl #trait_ident for () {}
+        }
+    });
+    quote! {
+        #[doc = #doc]
+        pub trait #trait_ident: ::core::marker::Send + ::core::marker::Sync + 'static {
+            #(#methods)*
+        }
+        #unit_impl
+    }
+}
+
+fn specs(api: &Api) -> TokenStream {
+    let stages = api.stages.iter().map(|s| {
+        let name = &s.name.value;
+        let vars = s.variables.iter().map(|v| {
+            let (k, val) = (&v.name.value, &v.value.value);
+            quote!((#k, #val))
+        });
+        quote!(::tollgate::__codegen::StageSpec { name: #name, variables: &[#(#vars),*] })
+    });
+    let routes = api.routes.iter().map(|r| {
+        let method = r.method.value.as_str();
+        let path = r.path.to_string();
+        let params = r.path.segments.iter().enumerate().filter_map(|(i, s)| {
+            let (name, greedy) = match &s.kind {
+                SegmentKind::Literal { .. } => return None,
+                SegmentKind::Param { name, .. } => (name, false),
+                SegmentKind::Greedy { name } => (name, true),
+            };
+            Some(quote!(::tollgate::__codegen::ParamSpec { name: #name, index: #i, greedy: #greedy }))
+        });
+        quote!(::tollgate::__codegen::RouteSpec { method: #method, resource_path: #path, params: &[#(#params),*] })
+    });
+    let integrations = api.routes.iter().enumerate().filter_map(|(id, r)| match &r.integration {
+        Integration::Handler { .. } => None,
+        Integration::Mock { status, headers, body, .. } => {
+            let ident = format_ident!("__TOLLGATE_MOCK_{}", id);
+            let status = status.value;
+            let headers = headers.iter().map(|h| {
+                let (n, v) = (h.name.value.to_ascii_lowercase(), &h.value.value);
+                quote!((#n, #v))
+            });
+            Some(quote! {
+                static #ident: ::tollgate::__codegen::MockSpec = ::tollgate::__codegen::MockSpec {
+                    status: #status,
+                    headers: &[#(#headers),*],
+                    body: #body,
+                };
+            })
+        }
+        Integration::HttpProxy { uri, timeout_ms, .. } => {
+            let ident = format_ident!("__TOLLGATE_PROXY_{}", id);
+            let timeout = timeout_ms.as_ref().map(|t| t.value).unwrap_or(api.flavor.default_timeout_ms());
+            let parts = uri.value.parts.iter().map(|p| match p {
+                UriPart::Literal(l) => quote!(::tollgate::__codegen::UriPart::Literal(#l)),
+                UriPart::StageVariable(v) => quote!(::tollgate::__codegen::UriPart::StageVariable(#v)),
+                UriPart::PathParam(name) => {
+                    let (i, seg) = r
+                        .path
+                        .segments
+                        .iter()
+                        .enumerate()
+                        .find(|(_, s)| matches!(&s.kind, SegmentKind::Param { name: n, .. } | SegmentKind::Greedy { name: n } if n == name))
+                        .expect("checked: URI parameters name path parameters");
+                    if matches!(seg.kind, SegmentKind::Greedy { .. }) {
+                        quote!(::tollgate::__codegen::UriPart::Tail(#i))
+                    } else {
+                        quote!(::tollgate::__codegen::UriPart::Segment(#i))
+                    }
+                }
+            });
+            Some(quote! {
+                static #ident: ::tollgate::__codegen::ProxySpec = ::tollgate::__codegen::ProxySpec {
+                    uri: &[#(#parts),*],
+                    timeout_ms: #timeout,
+                };
+            })
+        }
+    });
+    quote! {
+        const __TOLLGATE_STAGES: &[::tollgate::__codegen::StageSpec] = &[#(#stages),*];
+        const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[#(#routes),*];
+        #(#integrations)*
+    }
+}
+
+fn gateway_impl(api: &Api, names: &Names, handlers: &[HandlerFn<'_>]) -> TokenStream {
+    let (api_ty, trait_ident) = (&names.api, &names.handlers);
+    let name = &api.name.value;
+    let flavor = match api.flavor {
+        Flavor::Rest => quote!(::tollgate::__codegen::Flavor::Rest),
+        Flavor::Http => quote!(::tollgate::__codegen::Flavor::Http),
+    };
+    let stage_arms = api.stages.iter().enumerate().map(|(i, s)| {
+        let n = &s.name.value;
+        quote!(#n => ::core::option::Option::Some(#i),)
+    });
+    let route_match = router::route_match(api);
+    let calls = api.routes.iter().enumerate().map(|(id, r)| {
+        let body = match &r.integration {
+            Integration::Mock { .. } => {
+                let ident = format_ident!("__TOLLGATE_MOCK_{}", id);
+                quote!(::core::result::Result::Ok(ex.mock(&#ident)))
+            }
+            Integration::HttpProxy { .. } => {
+                let ident = format_ident!("__TOLLGATE_PROXY_{}", id);
+                quote!(ex.forward(&#ident).await)
+            }
+            Integration::Handler { name, .. } => {
+                let h = handlers
+                    .iter()
+                    .find(|h| h.name == name.value.as_str())
+                    .expect("every handler route has a trait method");
+                let method = &h.name;
+                let extract = h.params.iter().map(|(ident, pname, kind)| match kind {
+                    ParamKind::Greedy(i) => quote!(let #ident = ex.greedy_param(#i);),
+                    ParamKind::Typed(_, i) => {
+                        let ty = rust_type(*kind);
+                        quote!(let #ident = ex.param::<#ty>(#pname, #i)?;)
+                    }
+                });
+                let args = h.params.iter().map(|(ident, _, _)| ident);
+                quote! {{
+                    #(#extract)*
+                    let request = ex.into_request(&__TOLLGATE_ROUTES[#id]).await?;
+                    ::tollgate::__codegen::handler_response(
+                        self.handlers.#method(request, #(#args),*).await,
+                    )
+                }}
+            }
+        };
+        quote!(::core::option::Option::Some(#id) => #body,)
+    });
+    quote! {
+        impl<H: #trait_ident> ::tollgate::__codegen::Gateway for #api_ty<H> {
+            const SPEC: &'static ::tollgate::__codegen::ApiSpec = &::tollgate::__codegen::ApiSpec {
+                name: #name,
+                flavor: #flavor,
+                stages: __TOLLGATE_STAGES,
+                routes: __TOLLGATE_ROUTES,
+            };
+
+            fn stage_index(name: &str) -> ::core::option::Option<usize> {
+                match name {
+                    #(#stage_arms)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+
+            async fn dispatch(
+                &self,
+                ex: ::tollgate::__codegen::Exchange,
+            ) -> ::core::result::Result<::tollgate::__codegen::Response, ::tollgate::__codegen::GatewayError> {
+                use ::tollgate::__codegen::Method as __M;
+                let route: ::core::option::Option<usize> = {
+                    let segments = ex.segments();
+                    #[allow(unused_variables)]
+                    let m = ex.method();
+                    #route_match
+                };
+                match route {
+                    #(#calls)*
+                    _ => ::core::result::Result::Err(::tollgate::__codegen::GatewayError::no_route()),
+                }
+            }
+        }
+    }
+}
+
+/// `petId` → `pet_id`, `pet-id` → `pet_id`.
+pub(crate) fn snake_case(s: &str) -> String {
+    let mut out = String::new();
+    let mut prev_lower = false;
+    for c in s.chars() {
+        if c.is_ascii_uppercase() {
+            if prev_lower {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+            prev_lower = false;
+        } else if c.is_ascii_alphanumeric() {
+            out.push(c);
+            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        } else {
+            if !out.ends_with('_') {
+                out.push('_');
+            }
+            prev_lower = false;
+        }
+    }
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
+/// `pet-store` → `PetStore`, `petstore` → `Petstore`.
+pub(crate) fn upper_camel(s: &str) -> String {
+    s.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut cs = p.chars();
+            cs.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + cs.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn is_keyword(s: &str) -> bool {
+    syn::parse_str::<Ident>(s).is_err() || s == "self" || s == "Self"
+}

@@ -1,0 +1,493 @@
+//! The intermediate representation: plain data every front end produces and codegen consumes.
+//!
+//! Nothing here names a `kdl`, `syn` or `serde_yaml` type. Every node keeps the [`Span`] of the
+//! source it came from so later stages can point at the user's line. The IR is `serde`
+//! serialisable: `tollgate check --emit ir` prints it and tests snapshot it.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A byte range in the source file a node came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct Span {
+    /// Byte offset of the first byte.
+    pub offset: usize,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+impl Span {
+    /// A span from a byte offset and a length.
+    pub const fn new(offset: usize, len: usize) -> Self {
+        Span { offset, len }
+    }
+
+    /// The sub-span `start..start+len` of this span (clamped to it).
+    pub fn sub(self, start: usize, len: usize) -> Span {
+        let start = start.min(self.len);
+        Span::new(self.offset + start, len.min(self.len - start))
+    }
+}
+
+/// A value with the span it was written at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Where it was written.
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    /// Wraps `value` with `span`.
+    pub fn new(value: T, span: Span) -> Self {
+        Spanned { value, span }
+    }
+}
+
+/// Which family of API Gateway defaults and answers an API follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flavor {
+    /// REST APIs (v1): unknown routes answer 403 `Missing Authentication Token`, timeouts 504.
+    Rest,
+    /// HTTP APIs (v2): unknown routes answer 404 `Not Found`, timeouts 503.
+    Http,
+}
+
+impl Flavor {
+    /// The default integration timeout in milliseconds (REST 29 s, HTTP 30 s).
+    pub const fn default_timeout_ms(self) -> u64 {
+        match self {
+            Flavor::Rest => 29_000,
+            Flavor::Http => 30_000,
+        }
+    }
+
+    /// The largest integration timeout the API may raise its limit to (REST 300 s, HTTP 30 s).
+    pub const fn hard_max_timeout_ms(self) -> u64 {
+        match self {
+            Flavor::Rest => 300_000,
+            Flavor::Http => 30_000,
+        }
+    }
+}
+
+/// Smallest integration timeout API Gateway accepts, in milliseconds.
+pub const MIN_TIMEOUT_MS: u64 = 50;
+
+/// One API: what one `api` node (or one `#[api]` block) describes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Api {
+    /// The API's name; also the generated file's name (`OUT_DIR/<name>.rs`).
+    pub name: Spanned<String>,
+    /// REST or HTTP answers and defaults.
+    pub flavor: Flavor,
+    /// The largest integration timeout routes may use, in ms. Defaults to the flavour's default
+    /// timeout; REST APIs may raise it to 300 s as API Gateway allows for regional APIs.
+    pub max_integration_timeout_ms: Spanned<u64>,
+    /// Deployment stages, each mounted at `/{stage}/…` by default.
+    pub stages: Vec<Stage>,
+    /// Every method of every resource, flattened, in source order.
+    pub routes: Vec<Route>,
+    /// The span of the whole `api` node.
+    pub span: Span,
+}
+
+/// A stage: a name and its stage variables.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stage {
+    /// The stage name, the first path segment it is served under.
+    pub name: Spanned<String>,
+    /// Stage variables in source order.
+    pub variables: Vec<StageVariable>,
+    /// The span of the `stage` node.
+    pub span: Span,
+}
+
+impl Stage {
+    /// The value of the stage variable `name`, if the stage defines it.
+    pub fn variable(&self, name: &str) -> Option<&StageVariable> {
+        self.variables.iter().find(|v| v.name.value == name)
+    }
+}
+
+/// One stage variable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageVariable {
+    /// Its name (alphanumerics and `_`).
+    pub name: Spanned<String>,
+    /// Its value.
+    pub value: Spanned<String>,
+}
+
+/// HTTP methods a route can be declared for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    /// `GET`
+    Get,
+    /// `POST`
+    Post,
+    /// `PUT`
+    Put,
+    /// `PATCH`
+    Patch,
+    /// `DELETE`
+    Delete,
+    /// `HEAD`
+    Head,
+    /// `OPTIONS`
+    Options,
+    /// `ANY`: every method not declared explicitly on the same resource.
+    Any,
+}
+
+impl Method {
+    /// Every method name the language accepts.
+    pub const ALL: [Method; 8] = [
+        Method::Get,
+        Method::Post,
+        Method::Put,
+        Method::Patch,
+        Method::Delete,
+        Method::Head,
+        Method::Options,
+        Method::Any,
+    ];
+
+    /// The upper-case name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Head => "HEAD",
+            Method::Options => "OPTIONS",
+            Method::Any => "ANY",
+        }
+    }
+
+    /// Parses an upper-case method name.
+    pub fn parse(s: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One method on one resource, with its integration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Route {
+    /// The method.
+    pub method: Spanned<Method>,
+    /// The full resource path, e.g. `/pets/{petId}`.
+    pub path: PathTemplate,
+    /// What answers the request.
+    pub integration: Integration,
+    /// The span of the method node.
+    pub span: Span,
+}
+
+/// A resource path template: literal segments, `{param}` and a trailing greedy `{proxy+}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathTemplate {
+    /// The segments, root first. Empty for the root resource `/`.
+    pub segments: Vec<Segment>,
+}
+
+impl PathTemplate {
+    /// The path parameters in order of appearance.
+    pub fn params(&self) -> impl Iterator<Item = (&Segment, &str)> {
+        self.segments.iter().filter_map(|s| match &s.kind {
+            SegmentKind::Literal { .. } => None,
+            SegmentKind::Param { name, .. } | SegmentKind::Greedy { name } => Some((s, name.as_str())),
+        })
+    }
+
+    /// The segment declaring parameter `name`, if any.
+    pub fn param(&self, name: &str) -> Option<&Segment> {
+        self.params().find(|(_, n)| *n == name).map(|(s, _)| s)
+    }
+}
+
+impl fmt::Display for PathTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.segments.is_empty() {
+            return f.write_str("/");
+        }
+        for s in &self.segments {
+            f.write_str("/")?;
+            match &s.kind {
+                SegmentKind::Literal { text } => f.write_str(text)?,
+                SegmentKind::Param { name, .. } => write!(f, "{{{name}}}")?,
+                SegmentKind::Greedy { name } => write!(f, "{{{name}+}}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One path segment and where it was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    /// What the segment matches.
+    pub kind: SegmentKind,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// What a path segment matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum SegmentKind {
+    /// Exactly this text (compared after percent-decoding).
+    Literal {
+        /// The text.
+        text: String,
+    },
+    /// One non-empty segment, bound to `name` and parsed as `ty`.
+    Param {
+        /// The parameter name.
+        name: String,
+        /// The type the handler receives it as.
+        ty: ParamType,
+    },
+    /// One or more segments (`{name+}`); only as the last segment.
+    Greedy {
+        /// The parameter name.
+        name: String,
+    },
+}
+
+/// The Rust type a path parameter is handed to a handler as. Declared with
+/// `param NAME type=…` inside the resource; `string` by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamType {
+    /// `String` (the default).
+    String,
+    /// `i32`
+    I32,
+    /// `i64`
+    I64,
+    /// `u32`
+    U32,
+    /// `u64`
+    U64,
+    /// `f64`
+    F64,
+    /// `bool`
+    Bool,
+}
+
+impl ParamType {
+    /// Every accepted type name.
+    pub const ALL: [ParamType; 7] = [
+        ParamType::String,
+        ParamType::I32,
+        ParamType::I64,
+        ParamType::U32,
+        ParamType::U64,
+        ParamType::F64,
+        ParamType::Bool,
+    ];
+
+    /// The name used in the language (and in Rust).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ParamType::String => "string",
+            ParamType::I32 => "i32",
+            ParamType::I64 => "i64",
+            ParamType::U32 => "u32",
+            ParamType::U64 => "u64",
+            ParamType::F64 => "f64",
+            ParamType::Bool => "bool",
+        }
+    }
+
+    /// Parses a type name.
+    pub fn parse(s: &str) -> Option<ParamType> {
+        ParamType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// What answers a route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "type")]
+pub enum Integration {
+    /// An in-process async Rust function: API Gateway's Lambda proxy integration, done natively.
+    Handler {
+        /// The handler method name on the generated trait.
+        name: Spanned<String>,
+        /// The span of the `integration` node.
+        span: Span,
+    },
+    /// Forward the request to an upstream URI (API Gateway's `HTTP_PROXY`).
+    HttpProxy {
+        /// The URI template: `${stageVariables.x}` and `{param}` are substituted per request.
+        uri: Spanned<UriTemplate>,
+        /// Integration timeout in ms; `None` means the flavour's default.
+        timeout_ms: Option<Spanned<u64>>,
+        /// The span of the `integration` node.
+        span: Span,
+    },
+    /// A fixed answer (API Gateway's `MOCK` integration).
+    Mock {
+        /// Status code.
+        status: Spanned<u16>,
+        /// Response headers in order.
+        headers: Vec<Header>,
+        /// Response body.
+        body: String,
+        /// The span of the `integration` node.
+        span: Span,
+    },
+}
+
+impl Integration {
+    /// The span of the `integration` node.
+    pub fn span(&self) -> Span {
+        match self {
+            Integration::Handler { span, .. }
+            | Integration::HttpProxy { span, .. }
+            | Integration::Mock { span, .. } => *span,
+        }
+    }
+}
+
+/// A response header of a mock integration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    /// Header name.
+    pub name: Spanned<String>,
+    /// Header value.
+    pub value: Spanned<String>,
+}
+
+/// An upstream URI with `${stageVariables.x}` and `{param}` placeholders, split into parts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UriTemplate {
+    /// The template as written.
+    pub raw: String,
+    /// The template split into literal text and placeholders.
+    pub parts: Vec<UriPart>,
+}
+
+/// A piece of a [`UriTemplate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "value")]
+pub enum UriPart {
+    /// Literal text.
+    Literal(String),
+    /// `${stageVariables.name}`
+    StageVariable(String),
+    /// `{name}`: a path parameter of the route.
+    PathParam(String),
+}
+
+/// Error from [`UriTemplate::parse`]: a message and the byte range in the template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateError {
+    /// What is wrong.
+    pub message: String,
+    /// Byte offset within the template text.
+    pub offset: usize,
+    /// Length of the offending text.
+    pub len: usize,
+}
+
+impl UriTemplate {
+    /// Splits `raw` into literal text, `${stageVariables.x}` and `{param}` parts.
+    pub fn parse(raw: &str) -> Result<UriTemplate, TemplateError> {
+        let mut parts = Vec::new();
+        let mut lit = String::new();
+        let bytes = raw.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let (open, skip) = match (bytes[i], bytes.get(i + 1)) {
+                (b'$', Some(b'{')) => (true, 2),
+                (b'{', _) => (false, 1),
+                (b'}', _) => {
+                    return Err(TemplateError {
+                        message: "unmatched `}`".into(),
+                        offset: i,
+                        len: 1,
+                    });
+                }
+                _ => {
+                    let ch = raw[i..].chars().next().unwrap_or_default();
+                    lit.push(ch);
+                    i += ch.len_utf8().max(1);
+                    continue;
+                }
+            };
+            let start = i;
+            let Some(close) = raw[i + skip..].find('}') else {
+                return Err(TemplateError {
+                    message: "unclosed placeholder".into(),
+                    offset: start,
+                    len: raw.len() - start,
+                });
+            };
+            let inner = &raw[i + skip..i + skip + close];
+            let whole_len = skip + close + 1;
+            if !lit.is_empty() {
+                parts.push(UriPart::Literal(std::mem::take(&mut lit)));
+            }
+            if open {
+                let Some(name) = inner.strip_prefix("stageVariables.") else {
+                    return Err(TemplateError {
+                        message: format!("`${{{inner}}}` is not a stage variable reference"),
+                        offset: start,
+                        len: whole_len,
+                    });
+                };
+                if !is_variable_name(name) {
+                    return Err(TemplateError {
+                        message: format!("`{name}` is not a valid stage variable name"),
+                        offset: start,
+                        len: whole_len,
+                    });
+                }
+                parts.push(UriPart::StageVariable(name.to_owned()));
+            } else {
+                let name = inner.strip_suffix('+').unwrap_or(inner);
+                if !is_param_name(name) {
+                    return Err(TemplateError {
+                        message: format!("`{{{inner}}}` is not a valid path parameter reference"),
+                        offset: start,
+                        len: whole_len,
+                    });
+                }
+                parts.push(UriPart::PathParam(name.to_owned()));
+            }
+            i += whole_len;
+        }
+        if !lit.is_empty() {
+            parts.push(UriPart::Literal(lit));
+        }
+        Ok(UriTemplate {
+            raw: raw.to_owned(),
+            parts,
+        })
+    }
+}
+
+/// Whether `s` is a valid stage-variable name: alphanumerics and `_`, 1 to 64 characters.
+pub fn is_variable_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Whether `s` is a valid path-parameter name: alphanumerics, `_`, `-` and `.`, not empty.
+pub fn is_param_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}

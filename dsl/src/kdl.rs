@@ -1,0 +1,716 @@
+//! The KDL front end: `KdlDocument → ir::Api`.
+//!
+//! It only translates. Every node, argument and property it does not know is an error with a
+//! span; it keeps going after an error so one run reports every problem. Semantic rules (unique
+//! routes, known stage variables, ranges) live in [`crate::check`]. The language is described in
+//! `docs/dsl.md`.
+
+use crate::diagnostics::Sink;
+use crate::ir::{
+    Api, Flavor, Header, Integration, Method, ParamType, PathTemplate, Route, Segment, SegmentKind,
+    Span, Spanned, Stage, StageVariable, UriTemplate, is_param_name,
+};
+use ::kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
+use miette::{Diagnostic, MietteDiagnostic, SourceSpan};
+
+/// Parses KDL text into a document, turning parse errors into diagnostics.
+pub fn parse(text: &str, sink: &mut Sink) -> Option<KdlDocument> {
+    match KdlDocument::parse_v2(text) {
+        Ok(doc) => Some(doc),
+        Err(err) => {
+            for d in &err.diagnostics {
+                let mut m = MietteDiagnostic::new(
+                    d.message
+                        .clone()
+                        .unwrap_or_else(|| "invalid KDL syntax".to_owned()),
+                )
+                .with_code("tollgate::kdl::syntax")
+                .with_label(miette::LabeledSpan::new_with_span(
+                    Some(d.label.clone().unwrap_or_else(|| "here".to_owned())),
+                    d.span,
+                ));
+                let help = d
+                    .help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_else(|| "tollgate files are KDL 2.0 documents: see https://kdl.dev and docs/dsl.md".to_owned());
+                m = m.with_help(help);
+                sink.push_raw(m);
+            }
+            None
+        }
+    }
+}
+
+/// Reads the single `api` node of a document into the IR. Returns `None` when the document has
+/// no usable `api` node; other errors are recorded in `sink` and reading goes on.
+pub fn read(doc: &KdlDocument, sink: &mut Sink) -> Option<Api> {
+    let mut api = None;
+    for node in doc.nodes() {
+        match node.name().value() {
+            "api" if api.is_none() => api = read_api(node, sink),
+            "api" => sink.error(
+                "kdl::duplicate-api",
+                "a file describes one API; this is a second `api` node",
+                name_span(node),
+                "second `api`",
+                "move this API into a file of its own and compile each file",
+            ),
+            other => unknown_node(sink, node, other, "the top level", &["api"]),
+        }
+    }
+    if api.is_none() && !sink.has_errors() {
+        sink.error(
+            "kdl::missing-api",
+            "no `api` node in this file",
+            to_span(doc.span()).sub(0, 0),
+            "expected `api NAME { … }`",
+            "start the file with `api petstore flavor=rest { stage prod; resource \"/pets\" { … } }`",
+        );
+    }
+    api
+}
+
+fn read_api(node: &KdlNode, sink: &mut Sink) -> Option<Api> {
+    let mut n = NodeReader::new(node);
+    let name = match n.arg(0) {
+        Some(e) => string(e, sink, "the API name"),
+        None => {
+            sink.error(
+                "kdl::missing-argument",
+                "`api` needs a name",
+                name_span(node),
+                "name missing",
+                "write `api petstore { … }`; the name becomes the generated file `petstore.rs`",
+            );
+            None
+        }
+    };
+    let flavor = match n.prop("flavor") {
+        None => Flavor::Rest,
+        Some(e) => match string(e, sink, "the flavor") {
+            Some(s) if s.value == "rest" => Flavor::Rest,
+            Some(s) if s.value == "http" => Flavor::Http,
+            Some(s) => {
+                sink.error(
+                    "kdl::bad-value",
+                    format!("unknown flavor `{}`", s.value),
+                    s.span,
+                    "not a flavor",
+                    "use `flavor=rest` (API Gateway REST API answers) or `flavor=http` (HTTP API answers)",
+                );
+                Flavor::Rest
+            }
+            None => Flavor::Rest,
+        },
+    };
+    let max_timeout = match n.prop("max-integration-timeout-ms") {
+        Some(e) => integer(e, sink, "max-integration-timeout-ms").map(|v| Spanned::new(v, to_span(e.span()))),
+        None => None,
+    }
+    .unwrap_or_else(|| Spanned::new(flavor.default_timeout_ms(), name_span(node)));
+    n.finish(sink, "api");
+
+    let mut api = Api {
+        name: name.unwrap_or_else(|| Spanned::new("api".to_owned(), name_span(node))),
+        flavor,
+        max_integration_timeout_ms: max_timeout,
+        stages: Vec::new(),
+        routes: Vec::new(),
+        span: to_span(node.span()),
+    };
+
+    for child in children(node) {
+        match child.name().value() {
+            "stage" => {
+                if let Some(stage) = read_stage(child, sink) {
+                    api.stages.push(stage);
+                }
+            }
+            "resource" => read_resource(child, &PathTemplate { segments: vec![] }, &mut api.routes, sink),
+            other => unknown_node(sink, child, other, "`api`", &["stage", "resource"]),
+        }
+    }
+    Some(api)
+}
+
+fn read_stage(node: &KdlNode, sink: &mut Sink) -> Option<Stage> {
+    let mut n = NodeReader::new(node);
+    let name = match n.arg(0) {
+        Some(e) => string(e, sink, "the stage name"),
+        None => {
+            sink.error(
+                "kdl::missing-argument",
+                "`stage` needs a name",
+                name_span(node),
+                "name missing",
+                "write `stage prod { variables { upstream \"http://127.0.0.1:9000\" } }`",
+            );
+            None
+        }
+    };
+    n.finish(sink, "stage");
+    let mut variables = Vec::new();
+    for child in children(node) {
+        match child.name().value() {
+            "variables" => {
+                NodeReader::new(child).finish(sink, "variables");
+                for var in children(child) {
+                    let mut v = NodeReader::new(var);
+                    let value = match v.arg(0) {
+                        Some(e) => string(e, sink, "a stage variable value"),
+                        None => {
+                            sink.error(
+                                "kdl::missing-argument",
+                                format!("stage variable `{}` has no value", var.name().value()),
+                                name_span(var),
+                                "value missing",
+                                format!("write `{} \"value\"`", var.name().value()),
+                            );
+                            None
+                        }
+                    };
+                    v.finish(sink, "a stage variable");
+                    no_children(var, sink);
+                    if let Some(value) = value {
+                        variables.push(StageVariable {
+                            name: Spanned::new(var.name().value().to_owned(), name_span(var)),
+                            value,
+                        });
+                    }
+                }
+            }
+            other => unknown_node(sink, child, other, "`stage`", &["variables"]),
+        }
+    }
+    Some(Stage {
+        name: name?,
+        variables,
+        span: to_span(node.span()),
+    })
+}
+
+fn read_resource(node: &KdlNode, parent: &PathTemplate, routes: &mut Vec<Route>, sink: &mut Sink) {
+    let mut n = NodeReader::new(node);
+    let own = match n.arg(0) {
+        Some(e) => string(e, sink, "the resource path").and_then(|p| parse_path(&p, sink)),
+        None => {
+            sink.error(
+                "kdl::missing-argument",
+                "`resource` needs a path",
+                name_span(node),
+                "path missing",
+                "write `resource \"/pets\" { GET { … } }`; nested resources append to the parent's path",
+            );
+            None
+        }
+    };
+    n.finish(sink, "resource");
+    let Some(mut own) = own else {
+        return;
+    };
+
+    // `param` declarations type this resource's own parameters; apply them before methods.
+    for child in children(node) {
+        if child.name().value() != "param" {
+            continue;
+        }
+        let mut p = NodeReader::new(child);
+        let name = p.arg(0).and_then(|e| string(e, sink, "the parameter name"));
+        let ty = p.prop("type").and_then(|e| {
+            let s = string(e, sink, "the parameter type")?;
+            let ty = ParamType::parse(&s.value);
+            if ty.is_none() {
+                let names: Vec<_> = ParamType::ALL.iter().map(|t| t.as_str()).collect();
+                sink.error(
+                    "kdl::bad-value",
+                    format!("unknown parameter type `{}`", s.value),
+                    s.span,
+                    "not a parameter type",
+                    format!("use one of: {}", names.join(", ")),
+                );
+            }
+            ty
+        });
+        p.finish(sink, "param");
+        no_children(child, sink);
+        let Some(name) = name else {
+            sink.error(
+                "kdl::missing-argument",
+                "`param` needs the name of a path parameter",
+                name_span(child),
+                "name missing",
+                "write `param petId type=u64`",
+            );
+            continue;
+        };
+        let target = own.iter_mut().find(|s| {
+            matches!(&s.kind, SegmentKind::Param { name: n, .. } | SegmentKind::Greedy { name: n } if *n == name.value)
+        });
+        match target {
+            Some(Segment { kind: SegmentKind::Param { ty: slot, .. }, .. }) => {
+                if let Some(ty) = ty {
+                    *slot = ty;
+                }
+            }
+            Some(_) => sink.error(
+                "kdl::greedy-param-type",
+                format!("greedy parameter `{}` is always a string", name.value),
+                name.span,
+                "cannot be typed",
+                "remove this `param` node; `{proxy+}` captures the rest of the path as text",
+            ),
+            None => sink.error(
+                "kdl::unknown-param",
+                format!("`{}` is not a path parameter of this resource", name.value),
+                name.span,
+                "not in this resource's path",
+                "declare `param` inside the resource whose path has `{name}`",
+            ),
+        }
+    }
+
+    let mut path = parent.clone();
+    path.segments.extend(own.drain(..));
+
+    for child in children(node) {
+        let name = child.name().value();
+        if name == "param" {
+            continue;
+        }
+        if name == "resource" {
+            read_resource(child, &path, routes, sink);
+            continue;
+        }
+        match Method::parse(name) {
+            Some(method) => {
+                if let Some(route) = read_method(child, method, &path, sink) {
+                    routes.push(route);
+                }
+            }
+            None => {
+                let mut expected: Vec<&str> = Method::ALL.iter().map(|m| m.as_str()).collect();
+                expected.extend(["resource", "param"]);
+                unknown_node(sink, child, name, "`resource`", &expected)
+            }
+        }
+    }
+}
+
+fn read_method(node: &KdlNode, method: Method, path: &PathTemplate, sink: &mut Sink) -> Option<Route> {
+    NodeReader::new(node).finish(sink, method.as_str());
+    let mut integration = None;
+    for child in children(node) {
+        match child.name().value() {
+            "integration" if integration.is_none() => integration = Some(read_integration(child, sink)),
+            "integration" => sink.error(
+                "kdl::duplicate-integration",
+                "a method has exactly one integration",
+                name_span(child),
+                "second integration",
+                "remove one of the `integration` nodes",
+            ),
+            other => unknown_node(sink, child, other, &format!("`{}`", method.as_str()), &["integration"]),
+        }
+    }
+    let Some(integration) = integration else {
+        sink.error(
+            "kdl::missing-integration",
+            format!("`{method} {path}` has no integration"),
+            name_span(node),
+            "no `integration` inside",
+            "add one: `integration handler name=my_fn`, `integration http-proxy uri=\"http://…\"` or `integration mock status=200`",
+        );
+        return None;
+    };
+    Some(Route {
+        method: Spanned::new(method, name_span(node)),
+        path: path.clone(),
+        integration: integration?,
+        span: to_span(node.span()),
+    })
+}
+
+fn read_integration(node: &KdlNode, sink: &mut Sink) -> Option<Integration> {
+    let mut n = NodeReader::new(node);
+    let span = to_span(node.span());
+    let Some(kind_entry) = n.arg(0) else {
+        sink.error(
+            "kdl::missing-argument",
+            "`integration` needs a type",
+            name_span(node),
+            "type missing",
+            "write `integration handler name=…`, `integration http-proxy uri=…` or `integration mock status=…`",
+        );
+        return None;
+    };
+    let kind = string(kind_entry, sink, "the integration type")?;
+    let integration = match kind.value.as_str() {
+        "handler" => {
+            let name = required_prop(&mut n, node, "name", sink, "`integration handler name=list_pets`")
+                .and_then(|e| string(e, sink, "the handler name"));
+            n.finish(sink, "integration handler");
+            no_children(node, sink);
+            Integration::Handler { name: name?, span }
+        }
+        "http-proxy" => {
+            let uri = required_prop(&mut n, node, "uri", sink, "`integration http-proxy uri=\"${stageVariables.upstream}/{proxy}\"`")
+                .and_then(|e| string(e, sink, "the upstream URI"));
+            let timeout_ms = n.prop("timeout-ms").and_then(|e| {
+                integer(e, sink, "timeout-ms").map(|v| Spanned::new(v, to_span(e.span())))
+            });
+            n.finish(sink, "integration http-proxy");
+            no_children(node, sink);
+            let uri = uri?;
+            let template = match UriTemplate::parse(&uri.value) {
+                Ok(t) => t,
+                Err(e) => {
+                    // +1 skips the opening quote of a plain string.
+                    let at = uri.span.sub(e.offset + 1, e.len);
+                    sink.error(
+                        "kdl::bad-uri-template",
+                        format!("bad upstream URI template: {}", e.message),
+                        at,
+                        "here",
+                        "placeholders are `${stageVariables.name}` and `{pathParam}`",
+                    );
+                    return None;
+                }
+            };
+            Integration::HttpProxy {
+                uri: Spanned::new(template, uri.span),
+                timeout_ms,
+                span,
+            }
+        }
+        "mock" => {
+            let status = match n.prop("status") {
+                Some(e) => integer(e, sink, "status").map(|v| Spanned::new(v.min(u16::MAX as u64) as u16, to_span(e.span())))?,
+                None => Spanned::new(200, name_span(node)),
+            };
+            let body = n.prop("body").and_then(|e| string(e, sink, "the mock body")).map(|s| s.value).unwrap_or_default();
+            n.finish(sink, "integration mock");
+            let mut headers = Vec::new();
+            for child in children(node) {
+                match child.name().value() {
+                    "header" => {
+                        let mut h = NodeReader::new(child);
+                        let name = h.arg(0).and_then(|e| string(e, sink, "the header name"));
+                        let value = h.arg(1).and_then(|e| string(e, sink, "the header value"));
+                        h.finish(sink, "header");
+                        no_children(child, sink);
+                        match (name, value) {
+                            (Some(name), Some(value)) => headers.push(Header { name, value }),
+                            _ => sink.error(
+                                "kdl::missing-argument",
+                                "`header` needs a name and a value",
+                                name_span(child),
+                                "incomplete header",
+                                "write `header \"content-type\" \"application/json\"`",
+                            ),
+                        }
+                    }
+                    other => unknown_node(sink, child, other, "`integration mock`", &["header"]),
+                }
+            }
+            Integration::Mock {
+                status,
+                headers,
+                body,
+                span,
+            }
+        }
+        other => {
+            sink.error(
+                "kdl::unknown-integration",
+                format!("unknown integration type `{other}`"),
+                kind.span,
+                "not an integration type",
+                "use `handler` (a Rust function), `http-proxy` (forward to a URI) or `mock` (a fixed answer)",
+            );
+            return None;
+        }
+    };
+    Some(integration)
+}
+
+/// Parses a resource path such as `/pets/{petId}` into segments with spans.
+fn parse_path(p: &Spanned<String>, sink: &mut Sink) -> Option<Vec<Segment>> {
+    let text = p.value.as_str();
+    // The span includes the opening quote of a plain string; offsets below are into the text.
+    let base = p.span.sub(1, p.span.len.saturating_sub(2));
+    if !text.starts_with('/') {
+        sink.error(
+            "kdl::bad-path",
+            format!("resource path `{text}` must start with `/`"),
+            p.span,
+            "no leading `/`",
+            format!("write `\"/{text}\"`"),
+        );
+        return None;
+    }
+    if text == "/" {
+        return Some(Vec::new());
+    }
+    let mut segments = Vec::new();
+    let mut ok = true;
+    let mut offset = 1;
+    let body = text.strip_suffix('/').unwrap_or(text);
+    for raw in body[1..].split('/') {
+        let span = base.sub(offset, raw.len());
+        let slash = base.sub(offset.saturating_sub(1), 2);
+        offset += raw.len() + 1;
+        if raw.is_empty() {
+            sink.error(
+                "kdl::bad-path",
+                format!("resource path `{text}` has an empty segment"),
+                slash,
+                "`//` here",
+                "remove the doubled `/`",
+            );
+            ok = false;
+            continue;
+        }
+        let kind = if let Some(inner) = raw.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
+            let (name, greedy) = match inner.strip_suffix('+') {
+                Some(n) => (n, true),
+                None => (inner, false),
+            };
+            if !is_param_name(name) {
+                sink.error(
+                    "kdl::bad-path",
+                    format!("`{raw}` is not a valid path parameter"),
+                    span,
+                    "bad parameter",
+                    "a parameter is `{name}` (letters, digits, `_`, `-`, `.`) or a greedy `{name+}`",
+                );
+                ok = false;
+                continue;
+            }
+            if greedy {
+                SegmentKind::Greedy { name: name.to_owned() }
+            } else {
+                SegmentKind::Param {
+                    name: name.to_owned(),
+                    ty: ParamType::String,
+                }
+            }
+        } else if raw.contains(['{', '}']) {
+            sink.error(
+                "kdl::bad-path",
+                format!("`{raw}` mixes text and a parameter in one segment"),
+                span,
+                "partial parameter",
+                "API Gateway parameters fill a whole segment: split it into `/prefix/{param}`",
+            );
+            ok = false;
+            continue;
+        } else if let Some(bad) = raw.chars().find(|c| !is_literal_char(*c)) {
+            sink.error(
+                "kdl::bad-path",
+                format!("`{bad}` is not allowed in a resource path"),
+                span,
+                "bad character",
+                "path segments use letters, digits and `-._~:@!$&'()*+,;=`; percent-encoding is applied by clients",
+            );
+            ok = false;
+            continue;
+        } else {
+            SegmentKind::Literal { text: raw.to_owned() }
+        };
+        segments.push(Segment { kind, span });
+    }
+    ok.then_some(segments)
+}
+
+fn is_literal_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~:@!$&'()*+,;=".contains(c)
+}
+
+/// Tracks which entries of a node were read so the rest can be reported as unknown.
+struct NodeReader<'a> {
+    node: &'a KdlNode,
+    used: Vec<bool>,
+}
+
+impl<'a> NodeReader<'a> {
+    fn new(node: &'a KdlNode) -> Self {
+        NodeReader {
+            node,
+            used: vec![false; node.entries().len()],
+        }
+    }
+
+    /// The `idx`-th positional argument.
+    fn arg(&mut self, idx: usize) -> Option<&'a KdlEntry> {
+        let (i, e) = self
+            .node
+            .entries()
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.name().is_none())
+            .nth(idx)?;
+        self.used[i] = true;
+        Some(e)
+    }
+
+    /// The property `key` (the rightmost wins, as KDL specifies).
+    fn prop(&mut self, key: &str) -> Option<&'a KdlEntry> {
+        let mut found = None;
+        for (i, e) in self.node.entries().iter().enumerate() {
+            if e.name().is_some_and(|n| n.value() == key) {
+                self.used[i] = true;
+                found = Some(e);
+            }
+        }
+        found
+    }
+
+    /// Reports every entry nobody asked for.
+    fn finish(self, sink: &mut Sink, what: &str) {
+        for (e, used) in self.node.entries().iter().zip(self.used) {
+            if used {
+                continue;
+            }
+            match e.name() {
+                Some(key) => sink.error(
+                    "kdl::unknown-property",
+                    format!("`{what}` has no property `{}`", key.value()),
+                    to_span(e.span()),
+                    "unknown property",
+                    "remove it, or check docs/dsl.md for the properties this node takes",
+                ),
+                None => sink.error(
+                    "kdl::unexpected-argument",
+                    format!("`{what}` does not take this argument"),
+                    to_span(e.span()),
+                    "unexpected argument",
+                    "remove it, or check docs/dsl.md for what this node takes",
+                ),
+            }
+        }
+    }
+}
+
+fn required_prop<'a>(
+    n: &mut NodeReader<'a>,
+    node: &KdlNode,
+    key: &str,
+    sink: &mut Sink,
+    example: &str,
+) -> Option<&'a KdlEntry> {
+    let e = n.prop(key);
+    if e.is_none() {
+        sink.error(
+            "kdl::missing-property",
+            format!("this integration needs `{key}=`"),
+            name_span(node),
+            format!("`{key}` missing"),
+            format!("write {example}"),
+        );
+    }
+    e
+}
+
+fn children(node: &KdlNode) -> &[KdlNode] {
+    node.children().map(|d| d.nodes()).unwrap_or(&[])
+}
+
+fn no_children(node: &KdlNode, sink: &mut Sink) {
+    if let Some(doc) = node.children() {
+        sink.error(
+            "kdl::unexpected-children",
+            format!("`{}` takes no children block", node.name().value()),
+            to_span(doc.span()),
+            "unexpected block",
+            "remove the `{ … }` block",
+        );
+    }
+}
+
+fn unknown_node(sink: &mut Sink, node: &KdlNode, name: &str, parent: &str, expected: &[&str]) {
+    let suggestion = closest(name, expected)
+        .map(|s| format!("did you mean `{s}`? "))
+        .unwrap_or_default();
+    sink.error(
+        "kdl::unknown-node",
+        format!("unknown node `{name}` in {parent}"),
+        name_span(node),
+        "not understood here",
+        format!("{suggestion}{parent} accepts: {}", expected.join(", ")),
+    );
+}
+
+/// The expected name closest to `name` by edit distance, if it is close enough to be a typo.
+fn closest<'a>(name: &str, expected: &[&'a str]) -> Option<&'a str> {
+    expected
+        .iter()
+        .map(|e| (levenshtein(&name.to_ascii_lowercase(), &e.to_ascii_lowercase()), *e))
+        .filter(|(d, e)| *d <= 2.max(e.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, e)| e)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn string(e: &KdlEntry, sink: &mut Sink, what: &str) -> Option<Spanned<String>> {
+    match e.value() {
+        KdlValue::String(s) => Some(Spanned::new(s.clone(), value_span(e))),
+        other => {
+            sink.error(
+                "kdl::bad-type",
+                format!("{what} must be a string, found `{other}`"),
+                value_span(e),
+                "expected a string",
+                format!("quote it: \"{}\"", other.to_string().trim_matches('"')),
+            );
+            None
+        }
+    }
+}
+
+fn integer(e: &KdlEntry, sink: &mut Sink, what: &str) -> Option<u64> {
+    match e.value() {
+        KdlValue::Integer(i) if *i >= 0 && *i <= u64::MAX as i128 => Some(*i as u64),
+        other => {
+            sink.error(
+                "kdl::bad-type",
+                format!("{what} must be a non-negative integer, found `{other}`"),
+                value_span(e),
+                "expected an integer",
+                "write a plain number without quotes, e.g. `5000`",
+            );
+            None
+        }
+    }
+}
+
+/// The span of an entry's value (for `key=value`, just the value part).
+fn value_span(e: &KdlEntry) -> Span {
+    let whole = to_span(e.span());
+    match e.name() {
+        Some(key) => {
+            let skip = key.span().len() + 1;
+            whole.sub(skip, whole.len.saturating_sub(skip))
+        }
+        None => whole,
+    }
+}
+
+fn name_span(node: &KdlNode) -> Span {
+    to_span(node.name().span())
+}
+
+fn to_span(s: SourceSpan) -> Span {
+    Span::new(s.offset(), s.len())
+}

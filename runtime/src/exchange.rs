@@ -1,0 +1,172 @@
+//! One request on its way through the gateway: what generated `dispatch` code matches on and
+//! hands to integrations.
+
+use bytes::Bytes;
+use http::header;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::gateway::{Flavor, Method, RouteSpec};
+use crate::handler::{Context, HandlerResult, PathParam, Request};
+use crate::integration::http::ProxyClient;
+use crate::path::PathIndex;
+use crate::request_id::RequestId;
+use crate::response::{GatewayError, Response, ResponseType};
+use crate::stage::StageRuntime;
+
+/// State shared by every request of one server.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) flavor: Flavor,
+    pub(crate) stages: Box<[StageRuntime]>,
+    pub(crate) client: ProxyClient,
+    pub(crate) max_body_bytes: usize,
+}
+
+/// A request matched to a stage, waiting for its route.
+#[derive(Debug)]
+pub struct Exchange {
+    pub(crate) parts: http::request::Parts,
+    pub(crate) body: Incoming,
+    pub(crate) path: PathIndex,
+    /// Segments consumed by the stage prefix (0 or 1).
+    pub(crate) skip: usize,
+    pub(crate) method: Method,
+    pub(crate) stage: usize,
+    pub(crate) request_id: RequestId,
+    pub(crate) remote: SocketAddr,
+    pub(crate) received_at: SystemTime,
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Exchange {
+    /// The request method.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    /// The decoded path segments after the stage prefix.
+    pub fn segments(&self) -> Vec<&str> {
+        self.path.segments(self.parts.uri.path(), self.skip)
+    }
+
+    /// The request id.
+    pub fn request_id(&self) -> RequestId {
+        self.request_id
+    }
+
+    /// The raw (still encoded) route segment `i`.
+    pub fn raw_segment(&self, i: usize) -> &str {
+        self.path.raw_segment(self.parts.uri.path(), self.skip + i)
+    }
+
+    /// The raw route segments from `i` on, without a trailing `/`.
+    pub fn raw_tail(&self, i: usize) -> &str {
+        self.path.raw_tail(self.parts.uri.path(), self.skip + i)
+    }
+
+    /// Path parameter at route segment `i`, parsed as `T`; a parse failure is a 400.
+    pub fn param<T: PathParam>(&self, name: &str, i: usize) -> Result<T, GatewayError> {
+        let s = self.path.segment(self.parts.uri.path(), self.skip + i);
+        T::parse_param(s).ok_or_else(|| {
+            GatewayError::new(
+                ResponseType::BadRequestParameters,
+                format!("path parameter `{name}` = {s:?} does not parse as {}", std::any::type_name::<T>()),
+            )
+        })
+    }
+
+    /// The greedy parameter starting at route segment `i`, decoded.
+    pub fn greedy_param(&self, i: usize) -> String {
+        self.path.decoded_tail(self.parts.uri.path(), self.skip + i)
+    }
+
+    pub(crate) fn stage(&self) -> &StageRuntime {
+        &self.shared.stages[self.stage]
+    }
+
+    /// Reads the whole body within the payload limit: 413 `Request Too Long` past it.
+    pub(crate) async fn read_body(
+        body: Incoming,
+        headers: &http::HeaderMap,
+        max: usize,
+    ) -> Result<Bytes, GatewayError> {
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > max as u64) {
+            return Err(GatewayError::new(
+                ResponseType::RequestTooLarge,
+                format!("content-length {} over {max}", declared.unwrap_or_default()),
+            ));
+        }
+        match Limited::new(body, max).collect().await {
+            Ok(collected) => Ok(collected.to_bytes()),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(GatewayError::new(
+                ResponseType::RequestTooLarge,
+                format!("body over {max} bytes"),
+            )),
+            Err(e) => Err(GatewayError::new(
+                ResponseType::BadRequest,
+                format!("reading the request body failed: {e}"),
+            )),
+        }
+    }
+
+    /// Reads the body and builds the handler's [`Request`] for `route`.
+    pub async fn into_request(self, route: &'static RouteSpec) -> Result<Request, GatewayError> {
+        let uri_path = self.parts.uri.path();
+        let path_parameters = route
+            .params
+            .iter()
+            .map(|p| {
+                let value = if p.greedy {
+                    self.path.decoded_tail(uri_path, self.skip + p.index)
+                } else {
+                    self.path.segment(uri_path, self.skip + p.index).to_owned()
+                };
+                (p.name, value)
+            })
+            .collect();
+        let stage = self.stage().clone();
+        let context = Context {
+            request_id: Arc::from(self.request_id.as_str()),
+            stage: stage.name,
+            stage_variables: stage.variables,
+            resource_path: route.resource_path,
+            path: uri_path.to_owned(),
+            route_method: route.method,
+            path_parameters,
+            source_addr: self.remote,
+            received_at: self.received_at,
+        };
+        let body = Self::read_body(self.body, &self.parts.headers, self.shared.max_body_bytes).await?;
+        Ok(Request {
+            parts: self.parts,
+            body,
+            context,
+        })
+    }
+}
+
+/// Turns a handler's result into the gateway's answer: an error becomes API Gateway's failed-
+/// Lambda response, and a response without `Content-Type` gets `application/json`, as API
+/// Gateway's integration responses do.
+pub fn handler_response(result: HandlerResult) -> Result<Response, GatewayError> {
+    match result {
+        Ok(mut r) => {
+            if !r.headers().contains_key(header::CONTENT_TYPE) {
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("application/json"),
+                );
+            }
+            Ok(r)
+        }
+        Err(e) => Err(GatewayError::handler_failure(e.to_string())),
+    }
+}

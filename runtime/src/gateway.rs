@@ -1,0 +1,117 @@
+//! The contract between generated code and the runtime.
+//!
+//! codegen emits, per API, a type implementing [`Gateway`]: constant specs of its stages and
+//! routes, a `match` from stage names to stage indices, and `dispatch`, a `match` over path
+//! segments that calls the route's integration. The runtime owns everything around it: sockets,
+//! request ids, stage selection, gateway responses.
+
+use crate::exchange::Exchange;
+use crate::response::{GatewayError, Response};
+use std::future::Future;
+
+/// Which family of API Gateway answers an API gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Flavor {
+    /// REST APIs (v1).
+    Rest,
+    /// HTTP APIs (v2).
+    Http,
+}
+
+/// A request method, resolved once per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// `GET`
+    Get,
+    /// `POST`
+    Post,
+    /// `PUT`
+    Put,
+    /// `PATCH`
+    Patch,
+    /// `DELETE`
+    Delete,
+    /// `HEAD`
+    Head,
+    /// `OPTIONS`
+    Options,
+    /// Anything else (`TRACE`, `CONNECT`, extensions): no route serves it; `ANY` excludes it.
+    Other,
+}
+
+impl Method {
+    /// Resolves an `http::Method`.
+    pub fn from_http(m: &http::Method) -> Method {
+        match m.as_str() {
+            "GET" => Method::Get,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            "HEAD" => Method::Head,
+            "OPTIONS" => Method::Options,
+            _ => Method::Other,
+        }
+    }
+
+    /// Whether `ANY` covers this method (DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT).
+    pub fn is_standard(self) -> bool {
+        self != Method::Other
+    }
+}
+
+/// Compile-time description of an API.
+#[derive(Debug)]
+pub struct ApiSpec {
+    /// The API name.
+    pub name: &'static str,
+    /// REST or HTTP answers.
+    pub flavor: Flavor,
+    /// The stages, in declaration order (the index is the stage id).
+    pub stages: &'static [StageSpec],
+    /// The routes, in declaration order (the index is the route id).
+    pub routes: &'static [RouteSpec],
+}
+
+/// Compile-time description of a stage.
+#[derive(Debug)]
+pub struct StageSpec {
+    /// The stage name (`$default` serves at the root in HTTP APIs).
+    pub name: &'static str,
+    /// Stage variables as declared.
+    pub variables: &'static [(&'static str, &'static str)],
+}
+
+/// Compile-time description of a route.
+#[derive(Debug)]
+pub struct RouteSpec {
+    /// The declared method (`ANY` included).
+    pub method: &'static str,
+    /// The resource path template, e.g. `/pets/{petId}` (`$context.resourcePath`).
+    pub resource_path: &'static str,
+    /// Path parameters: name, segment index within the route path, greedy or not.
+    pub params: &'static [ParamSpec],
+}
+
+/// A path parameter of a route.
+#[derive(Debug)]
+pub struct ParamSpec {
+    /// The parameter name.
+    pub name: &'static str,
+    /// Its segment index within the route's path (after the stage).
+    pub index: usize,
+    /// Whether it is greedy (`{name+}`), capturing the rest of the path.
+    pub greedy: bool,
+}
+
+/// Implemented by the code tollgate generates for each API.
+pub trait Gateway: Send + Sync + 'static {
+    /// The API's compile-time description.
+    const SPEC: &'static ApiSpec;
+
+    /// The stage index for a stage name, as a generated `match`.
+    fn stage_index(name: &str) -> Option<usize>;
+
+    /// Matches the request to a route and runs its integration.
+    fn dispatch(&self, ex: Exchange) -> impl Future<Output = Result<Response, GatewayError>> + Send;
+}

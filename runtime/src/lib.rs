@@ -1,0 +1,43 @@
+//! tollgate-runtime: the back of tollgate's pipeline, linked into every generated gateway.
+//!
+//! ```text
+//! api.kdl ─► dsl ─► ir::Api ─► codegen ─► generated `impl Gateway` ─┐
+//!                                                                   ├─► one binary
+//!                     tollgate-runtime (this crate): server, integrations, responses ─┘
+//! ```
+//!
+//! Generated code implements [`gateway::Gateway`]: constant specs and a `match` over path
+//! segments. This crate does the rest of the request lifecycle: accepting HTTP/1.1 and h2c
+//! connections ([`server`]), request ids ([`request_id`]), stage selection and stage variables
+//! ([`stage`]), the `mock` and `http-proxy` integrations ([`integration`]), what handlers see
+//! ([`handler`]) and API Gateway's gateway responses ([`response`]).
+
+pub mod exchange;
+pub mod gateway;
+pub mod handler;
+pub mod integration;
+pub mod path;
+pub mod request_id;
+pub mod response;
+pub mod server;
+pub mod stage;
+
+pub use gateway::{Flavor, Gateway};
+pub use handler::{Context, HandlerError, HandlerResult, Request};
+pub use response::{Body, GatewayError, Response};
+pub use server::{Bound, ServeError, Server, ServerConfig, StageVariableOverride};
+
+/// What generated code names, re-exported by the facade as `::tollgate::__codegen`.
+/// Not a public API: it changes whenever codegen does.
+#[doc(hidden)]
+pub mod __codegen {
+    pub use crate::exchange::{Exchange, handler_response};
+    pub use crate::gateway::{ApiSpec, Flavor, Gateway, Method, ParamSpec, RouteSpec, StageSpec};
+    pub use crate::handler::{HandlerResult, Request};
+    pub use crate::integration::http::{ProxySpec, UriPart};
+    pub use crate::integration::mock::MockSpec;
+    pub use crate::response::{GatewayError, Response};
+}
+
+pub use bytes;
+pub use http;

@@ -1,0 +1,297 @@
+//! Responses: the body type every integration answers with, helpers for handlers, and API
+//! Gateway's *gateway responses* — the gateway's own answers (unknown route, timeout, …) with
+//! the status, body and `x-amzn-ErrorType` of the API's flavour.
+
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode, header};
+use http_body::{Frame, SizeHint};
+use serde::Serialize;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::gateway::Flavor;
+
+/// An HTTP response as tollgate sends it.
+pub type Response = http::Response<Body>;
+
+/// A response body: nothing, bytes in memory, or an upstream body streamed through.
+///
+/// An enum rather than a boxed trait object, so the common in-memory answers cost no
+/// allocation beyond their bytes.
+#[derive(Debug, Default)]
+pub enum Body {
+    /// No body.
+    #[default]
+    Empty,
+    /// A body held in memory.
+    Full(Bytes),
+    /// An upstream response body, streamed as it arrives.
+    Incoming(hyper::body::Incoming),
+}
+
+impl Body {
+    /// A body from bytes.
+    pub fn from_bytes(bytes: impl Into<Bytes>) -> Body {
+        Body::Full(bytes.into())
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(b: Bytes) -> Self {
+        Body::Full(b)
+    }
+}
+
+impl From<String> for Body {
+    fn from(s: String) -> Self {
+        Body::Full(s.into())
+    }
+}
+
+impl From<&'static str> for Body {
+    fn from(s: &'static str) -> Self {
+        Body::Full(Bytes::from_static(s.as_bytes()))
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(v: Vec<u8>) -> Self {
+        Body::Full(v.into())
+    }
+}
+
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        match self.get_mut() {
+            Body::Empty => Poll::Ready(None),
+            this @ Body::Full(_) => {
+                let Body::Full(bytes) = std::mem::take(this) else {
+                    unreachable!("matched Full above")
+                };
+                if bytes.is_empty() {
+                    Poll::Ready(None)
+                } else {
+                    Poll::Ready(Some(Ok(Frame::data(bytes))))
+                }
+            }
+            Body::Incoming(inc) => Pin::new(inc).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Body::Empty => true,
+            Body::Full(b) => b.is_empty(),
+            Body::Incoming(inc) => inc.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Body::Empty => SizeHint::with_exact(0),
+            Body::Full(b) => SizeHint::with_exact(b.len() as u64),
+            Body::Incoming(inc) => inc.size_hint(),
+        }
+    }
+}
+
+/// A JSON response: `value` serialised, `Content-Type: application/json`.
+///
+/// ```
+/// # use tollgate_runtime::response;
+/// let r = response::json(http::StatusCode::CREATED, &serde_json::json!({"id": 1}));
+/// assert_eq!(r.status(), 201);
+/// ```
+pub fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => with_body(status, "application/json", body.into()),
+        Err(e) => {
+            tracing::error!(error = %e, "a handler's response did not serialise to JSON");
+            GatewayError::handler_failure(e.to_string()).into_response(Flavor::Rest)
+        }
+    }
+}
+
+/// A plain-text response (`text/plain; charset=utf-8`).
+pub fn text(status: StatusCode, body: impl Into<Bytes>) -> Response {
+    with_body(status, "text/plain; charset=utf-8", body.into())
+}
+
+/// A response with a status and no body.
+pub fn empty(status: StatusCode) -> Response {
+    let mut r = http::Response::new(Body::Empty);
+    *r.status_mut() = status;
+    r
+}
+
+fn with_body(status: StatusCode, content_type: &'static str, body: Bytes) -> Response {
+    let mut r = http::Response::new(Body::Full(body));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+/// What went wrong, as one of API Gateway's gateway-response types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResponseType {
+    /// No resource or method matches (REST: 403 `Missing Authentication Token`; HTTP: 404).
+    MissingAuthenticationToken,
+    /// The request line or path is malformed (`..` segments, bad percent-encoding): 400.
+    BadRequest,
+    /// A path parameter does not parse as its declared type: 400.
+    BadRequestParameters,
+    /// The body is over the payload limit (10 MB): 413.
+    RequestTooLarge,
+    /// The upstream could not be reached or broke the exchange: 502.
+    IntegrationFailure,
+    /// The upstream did not answer within the integration timeout (REST 504, HTTP 503).
+    IntegrationTimeout,
+    /// A handler returned an error (API Gateway's Lambda-throws case: REST 502, HTTP 500).
+    HandlerFailure,
+    /// The integration is misconfigured, e.g. its URI does not parse after substitution: 500.
+    ApiConfigurationError,
+}
+
+/// A gateway response: the gateway answers instead of the integration.
+///
+/// The detail is for logs only; clients get API Gateway's fixed bodies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayError {
+    kind: ResponseType,
+    detail: String,
+}
+
+impl GatewayError {
+    /// A gateway response of type `kind`, with `detail` for the log.
+    pub fn new(kind: ResponseType, detail: impl Into<String>) -> Self {
+        GatewayError {
+            kind,
+            detail: detail.into(),
+        }
+    }
+
+    /// No route matches.
+    pub fn no_route() -> Self {
+        GatewayError::new(ResponseType::MissingAuthenticationToken, "")
+    }
+
+    /// A handler failed.
+    pub fn handler_failure(detail: impl Into<String>) -> Self {
+        GatewayError::new(ResponseType::HandlerFailure, detail)
+    }
+
+    /// The response type.
+    pub fn kind(&self) -> ResponseType {
+        self.kind
+    }
+
+    /// The log detail.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    /// Status, body and `x-amzn-ErrorType` as API Gateway sends them for `flavor`.
+    ///
+    /// Bodies are byte-for-byte API Gateway's, spaces included (see the facts file §2.2, §6, §7).
+    pub fn parts(&self, flavor: Flavor) -> (StatusCode, &'static str, Option<&'static str>) {
+        use ResponseType::*;
+        match (flavor, self.kind) {
+            (Flavor::Rest, MissingAuthenticationToken) => (
+                StatusCode::FORBIDDEN,
+                r#"{"message":"Missing Authentication Token"}"#,
+                Some("MissingAuthenticationTokenException"),
+            ),
+            (Flavor::Http, MissingAuthenticationToken) => {
+                (StatusCode::NOT_FOUND, r#"{"message":"Not Found"}"#, None)
+            }
+            (Flavor::Rest, BadRequest) => (
+                StatusCode::BAD_REQUEST,
+                r#"{"message":"Bad Request"}"#,
+                Some("BadRequestException"),
+            ),
+            (Flavor::Http, BadRequest) => {
+                (StatusCode::BAD_REQUEST, r#"{"message":"Bad Request"}"#, None)
+            }
+            (Flavor::Rest, BadRequestParameters) => (
+                StatusCode::BAD_REQUEST,
+                r#"{"message":"Invalid request parameters"}"#,
+                Some("BadRequestException"),
+            ),
+            (Flavor::Http, BadRequestParameters) => (
+                StatusCode::BAD_REQUEST,
+                r#"{"message":"Invalid request parameters"}"#,
+                None,
+            ),
+            (_, RequestTooLarge) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                r#"{"message":"Request Too Long"}"#,
+                None,
+            ),
+            (Flavor::Rest, IntegrationFailure) => (
+                StatusCode::BAD_GATEWAY,
+                r#"{"message": "Internal server error"}"#,
+                Some("InternalServerErrorException"),
+            ),
+            (Flavor::Http, IntegrationFailure) => (
+                StatusCode::BAD_GATEWAY,
+                r#"{"message":"Internal Server Error"}"#,
+                None,
+            ),
+            (Flavor::Rest, IntegrationTimeout) => (
+                StatusCode::GATEWAY_TIMEOUT,
+                r#"{"message": "Endpoint request timed out"}"#,
+                None,
+            ),
+            (Flavor::Http, IntegrationTimeout) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                r#"{"message":"Service Unavailable"}"#,
+                None,
+            ),
+            (Flavor::Rest, HandlerFailure) => (
+                StatusCode::BAD_GATEWAY,
+                r#"{"message": "Internal server error"}"#,
+                None,
+            ),
+            (Flavor::Http, HandlerFailure | ApiConfigurationError) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                r#"{"message":"Internal Server Error"}"#,
+                None,
+            ),
+            (Flavor::Rest, ApiConfigurationError) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                r#"{"message": "Internal server error"}"#,
+                Some("InternalServerErrorException"),
+            ),
+        }
+    }
+
+    /// Renders the gateway response for `flavor`.
+    pub fn into_response(self, flavor: Flavor) -> Response {
+        let (status, body, error_type) = self.parts(flavor);
+        let mut r = with_body(status, "application/json", Bytes::from_static(body.as_bytes()));
+        if let Some(t) = error_type {
+            r.headers_mut()
+                .insert("x-amzn-errortype", HeaderValue::from_static(t));
+        }
+        r
+    }
+}
+
+impl std::fmt::Display for GatewayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.kind)?;
+        if !self.detail.is_empty() {
+            write!(f, ": {}", self.detail)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for GatewayError {}

@@ -1,0 +1,444 @@
+//! The server: accept, HTTP/1.1 and HTTP/2 (h2c, by preface), stage selection, request ids,
+//! gateway responses, graceful shutdown.
+//!
+//! Lifecycle of one request (steps of `DESIGN.md` implemented so far):
+//! accept → request id → path index → stage → generated `dispatch` (route match + integration)
+//! → gateway response on error → `x-amzn-RequestId` on every answer.
+
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::net::TcpListener;
+
+use crate::exchange::{Exchange, Shared};
+use crate::gateway::{Flavor, Gateway, Method};
+use crate::integration::http::ProxyClient;
+use crate::path::PathIndex;
+use crate::request_id::RequestId;
+use crate::response::{GatewayError, Response, ResponseType};
+use crate::stage::{StageRuntime, StageVariables};
+
+/// API Gateway's payload limit: 10 MB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+/// Start-up settings of a server: the deployment facts that do not belong in the binary.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    listen: SocketAddr,
+    stage: Option<String>,
+    at_root: bool,
+    stage_variables: Vec<StageVariableOverride>,
+    shutdown_grace: Duration,
+    max_body_bytes: usize,
+    header_read_timeout: Duration,
+}
+
+/// A stage variable set at start-up, overriding (or adding to) the compiled ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageVariableOverride {
+    /// The stage it applies to; `None` for every served stage.
+    pub stage: Option<String>,
+    /// Variable name.
+    pub name: String,
+    /// Variable value.
+    pub value: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            stage: None,
+            at_root: false,
+            stage_variables: Vec::new(),
+            shutdown_grace: Duration::from_secs(30),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            header_read_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Address to listen on. Default `127.0.0.1:8080`; port 0 picks a free port.
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// Serve only this stage. Default: every stage, each under `/{stage}/…`.
+    pub fn stage(mut self, stage: impl Into<String>) -> Self {
+        self.stage = Some(stage.into());
+        self
+    }
+
+    /// Mount the single selected stage at `/` instead of `/{stage}/` (as a custom domain's
+    /// base-path mapping does). Default `false`; needs [`ServerConfig::stage`].
+    pub fn at_root(mut self, yes: bool) -> Self {
+        self.at_root = yes;
+        self
+    }
+
+    /// Override or add a stage variable. Default: none, the compiled values apply.
+    pub fn stage_variable(mut self, o: StageVariableOverride) -> Self {
+        self.stage_variables.push(o);
+        self
+    }
+
+    /// How long shutdown waits for in-flight requests. Default 30 s.
+    pub fn shutdown_grace(mut self, d: Duration) -> Self {
+        self.shutdown_grace = d;
+        self
+    }
+
+    /// Largest request body accepted (413 past it). Default 10 MiB, API Gateway's limit.
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.max_body_bytes = n;
+        self
+    }
+
+    /// Time a client has to send its request headers (HTTP/1.1). Default 30 s.
+    pub fn header_read_timeout(mut self, d: Duration) -> Self {
+        self.header_read_timeout = d;
+        self
+    }
+}
+
+/// Why a server could not start.
+#[derive(Debug)]
+pub enum ServeError {
+    /// Binding the listen address failed.
+    Bind(SocketAddr, std::io::Error),
+    /// A stage named at start-up does not exist in the API.
+    UnknownStage {
+        /// The name given.
+        stage: String,
+        /// The stages the API has.
+        known: Vec<&'static str>,
+    },
+    /// `at_root` without a single stage to mount.
+    AtRootNeedsStage,
+}
+
+impl std::fmt::Display for ServeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServeError::Bind(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
+            ServeError::UnknownStage { stage, known } => {
+                write!(f, "the API has no stage `{stage}`; it has: {}", known.join(", "))
+            }
+            ServeError::AtRootNeedsStage => {
+                f.write_str("mounting at the root needs one stage: pass --stage NAME")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ServeError {}
+
+#[derive(Debug, Clone, Copy)]
+enum Mount {
+    /// `/{stage}/…`; `only` restricts to one stage; `default` is an HTTP API `$default` stage
+    /// serving every path no named stage claims.
+    Prefix {
+        only: Option<usize>,
+        default: Option<usize>,
+    },
+    /// One stage at `/`.
+    Root(usize),
+}
+
+/// A server for one generated API.
+#[derive(Debug)]
+pub struct Server<G> {
+    gateway: G,
+    config: ServerConfig,
+}
+
+impl<G: Gateway> Server<G> {
+    /// A server for `gateway` with [`ServerConfig::default`].
+    pub fn new(gateway: G) -> Self {
+        Server {
+            gateway,
+            config: ServerConfig::default(),
+        }
+    }
+
+    /// Replaces the configuration.
+    pub fn config(mut self, config: ServerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Checks the configuration against the API and binds the listen address.
+    pub async fn bind(self) -> Result<Bound<G>, ServeError> {
+        let spec = G::SPEC;
+        let known = || spec.stages.iter().map(|s| s.name).collect::<Vec<_>>();
+        let find = |name: &str| spec.stages.iter().position(|s| s.name == name);
+        let only = match &self.config.stage {
+            Some(name) => Some(find(name).ok_or_else(|| ServeError::UnknownStage {
+                stage: name.clone(),
+                known: known(),
+            })?),
+            None => None,
+        };
+        for o in &self.config.stage_variables {
+            if let Some(s) = &o.stage {
+                if find(s).is_none() {
+                    return Err(ServeError::UnknownStage {
+                        stage: s.clone(),
+                        known: known(),
+                    });
+                }
+            }
+        }
+        let mount = if self.config.at_root {
+            Mount::Root(only.ok_or(ServeError::AtRootNeedsStage)?)
+        } else if only.is_some_and(|i| spec.stages[i].name == "$default") {
+            Mount::Root(only.unwrap_or_default())
+        } else {
+            Mount::Prefix {
+                only,
+                default: if only.is_none() { find("$default") } else { None },
+            }
+        };
+        let stages = spec
+            .stages
+            .iter()
+            .map(|s| StageRuntime {
+                name: s.name,
+                variables: StageVariables::new(
+                    s.variables,
+                    self.config
+                        .stage_variables
+                        .iter()
+                        .filter(|o| o.stage.as_deref().is_none_or(|n| n == s.name))
+                        .map(|o| (o.name.clone(), o.value.clone())),
+                ),
+            })
+            .collect();
+        let shared = Arc::new(Shared {
+            flavor: spec.flavor,
+            stages,
+            client: ProxyClient::new(),
+            max_body_bytes: self.config.max_body_bytes,
+        });
+        let listener = TcpListener::bind(self.config.listen)
+            .await
+            .map_err(|e| ServeError::Bind(self.config.listen, e))?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|e| ServeError::Bind(self.config.listen, e))?;
+        Ok(Bound {
+            listener,
+            local_addr,
+            inner: Arc::new(Inner {
+                gateway: self.gateway,
+                shared,
+                mount,
+            }),
+            config: self.config,
+        })
+    }
+}
+
+/// A server bound to its address, ready to serve.
+#[derive(Debug)]
+pub struct Bound<G> {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    inner: Arc<Inner<G>>,
+    config: ServerConfig,
+}
+
+#[derive(Debug)]
+struct Inner<G> {
+    gateway: G,
+    shared: Arc<Shared>,
+    mount: Mount,
+}
+
+impl<G: Gateway> Bound<G> {
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The URL prefixes of the served stages, e.g. `http://127.0.0.1:8080/prod`.
+    pub fn stage_urls(&self) -> Vec<String> {
+        let base = format!("http://{}", self.local_addr);
+        let stages = &self.inner.shared.stages;
+        match self.inner.mount {
+            Mount::Root(_) => vec![base],
+            Mount::Prefix { only: Some(i), .. } => vec![format!("{base}/{}", stages[i].name)],
+            Mount::Prefix { only: None, .. } => stages
+                .iter()
+                .map(|s| {
+                    if s.name == "$default" {
+                        base.clone()
+                    } else {
+                        format!("{base}/{}", s.name)
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then shuts down gracefully.
+    pub async fn serve(self) -> std::io::Result<()> {
+        self.serve_until(shutdown_signal()).await
+    }
+
+    /// Serves until `signal` completes, then stops accepting, lets in-flight requests finish
+    /// (up to the shutdown grace period) and closes idle connections.
+    pub async fn serve_until(self, signal: impl Future<Output = ()>) -> std::io::Result<()> {
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.config.header_read_timeout)
+            .keep_alive(true);
+        builder.http2().timer(TokioTimer::new());
+        let builder = Arc::new(builder);
+        let graceful = GracefulShutdown::new();
+        tokio::pin!(signal);
+
+        loop {
+            let (stream, remote) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        // Running out of file descriptors and the like: back off, keep serving.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut signal => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let inner = self.inner.clone();
+            let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
+                let inner = inner.clone();
+                async move { Ok::<_, Infallible>(inner.handle(req, remote).await) }
+            });
+            let conn = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .into_owned();
+            let conn = graceful.watch(conn);
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!(%remote, error = %e, "connection ended with an error");
+                }
+            });
+        }
+
+        drop(self.listener);
+        tracing::info!("shutting down: finishing in-flight requests");
+        tokio::select! {
+            () = graceful.shutdown() => tracing::info!("all connections closed"),
+            () = tokio::time::sleep(self.config.shutdown_grace) => {
+                tracing::warn!(grace = ?self.config.shutdown_grace, "shutdown grace period over; dropping open connections");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<G: Gateway> Inner<G> {
+    async fn handle(&self, req: http::Request<Incoming>, remote: SocketAddr) -> Response {
+        let request_id = RequestId::from_headers(req.headers());
+        let received_at = SystemTime::now();
+        let (parts, body) = req.into_parts();
+        let method = Method::from_http(&parts.method);
+        let flavor = self.shared.flavor;
+
+        let result = match PathIndex::parse(parts.uri.path()) {
+            Err(e) => Err(GatewayError::new(ResponseType::BadRequest, e.to_string())),
+            Ok(path) => match self.select_stage(&path, parts.uri.path()) {
+                None => Err(GatewayError::no_route()),
+                Some((stage, skip)) => {
+                    let ex = Exchange {
+                        parts,
+                        body,
+                        path,
+                        skip,
+                        method,
+                        stage,
+                        request_id,
+                        remote,
+                        received_at,
+                        shared: self.shared.clone(),
+                    };
+                    self.gateway.dispatch(ex).await
+                }
+            },
+        };
+        let mut response = match result {
+            Ok(r) => r,
+            Err(e) => {
+                log_gateway_error(&e, request_id, flavor);
+                e.into_response(flavor)
+            }
+        };
+        response
+            .headers_mut()
+            .insert("x-amzn-requestid", request_id.header_value());
+        response
+    }
+
+    fn select_stage(&self, path: &PathIndex, raw: &str) -> Option<(usize, usize)> {
+        match self.mount {
+            Mount::Root(stage) => Some((stage, 0)),
+            Mount::Prefix { only, default } => {
+                let named = (!path.is_empty())
+                    .then(|| G::stage_index(path.segment(raw, 0)))
+                    .flatten()
+                    .filter(|&i| only.is_none_or(|o| o == i))
+                    .filter(|&i| self.shared.stages[i].name != "$default");
+                match named {
+                    Some(i) => Some((i, 1)),
+                    None => default.map(|d| (d, 0)),
+                }
+            }
+        }
+    }
+}
+
+fn log_gateway_error(e: &GatewayError, request_id: RequestId, flavor: Flavor) {
+    let (status, _, _) = e.parts(flavor);
+    if status.is_server_error() {
+        tracing::warn!(%request_id, status = status.as_u16(), error = %e, "gateway response");
+    } else {
+        tracing::debug!(%request_id, status = status.as_u16(), error = %e, "gateway response");
+    }
+}
+
+/// Completes on Ctrl-C, or on SIGTERM on Unix.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,57 @@
+//! # tollgate
+//!
+//! An API-gateway compiler. Describe an API in KDL (or, later, with attribute macros or OpenAPI);
+//! `tollgate-codegen` compiles it in `build.rs` into Rust — a `match` router, a handler trait,
+//! constant policies — and this crate links it against the hyper/tokio runtime. One binary
+//! answers like Amazon API Gateway.
+//!
+//! ```text
+//! api.kdl ─► tollgate-dsl ─► ir::Api ─► check ─► tollgate-codegen ─► OUT_DIR/<api>.rs ─┐
+//!                                                   your handlers + tollgate (this) ─┴─► binary
+//! ```
+//!
+//! ```ignore
+//! // build.rs
+//! fn main() { tollgate_codegen::compile("api.kdl").unwrap(); }
+//!
+//! // main.rs
+//! mod petstore { tollgate::include_api!("petstore"); }
+//!
+//! struct Pets;
+//! impl petstore::Petstore for Pets {
+//!     async fn list_pets(&self, _req: tollgate::Request) -> tollgate::HandlerResult {
+//!         Ok(tollgate::response::json(tollgate::http::StatusCode::OK, &["Rex"]))
+//!     }
+//! }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     tollgate::run(petstore::PetstoreApi::new(Pets))
+//! }
+//! ```
+
+pub mod serve;
+
+pub use serve::{ServeArgs, run, run_with};
+pub use tollgate_runtime::handler::{Context, PathParam};
+pub use tollgate_runtime::stage::StageVariables;
+pub use tollgate_runtime::{
+    Body, Bound, Flavor, Gateway, GatewayError, HandlerError, HandlerResult, Request, Response,
+    ServeError, Server, ServerConfig, StageVariableOverride, bytes, http, response,
+};
+
+/// What generated code names. Not a public API.
+#[doc(hidden)]
+pub use tollgate_runtime::__codegen;
+
+/// Includes the code `tollgate_codegen::compile` generated for the API named `$name`
+/// (`$OUT_DIR/$name.rs`). Put it in a module of its own:
+///
+/// ```ignore
+/// mod petstore { tollgate::include_api!("petstore"); }
+/// ```
+#[macro_export]
+macro_rules! include_api {
+    ($name:literal) => {
+        include!(concat!(env!("OUT_DIR"), "/", $name, ".rs"));
+    };
+}

@@ -1,0 +1,141 @@
+//! Running a generated gateway as a program: command-line flags, logging, a tokio runtime,
+//! signals. `tollgate::run(api)` is the whole `main` of a gateway binary.
+
+use clap::Parser;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+use tollgate_runtime::{Gateway, Server, ServerConfig, StageVariableOverride};
+
+/// The flags every tollgate gateway binary accepts.
+#[derive(Debug, Clone, Parser)]
+#[command(about = "An API gateway compiled by tollgate")]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, env = "TOLLGATE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Serve only this stage (default: every stage, each under /{stage}/).
+    #[arg(long)]
+    pub stage: Option<String>,
+
+    /// Mount the stage chosen with --stage at / instead of /{stage}/.
+    #[arg(long, requires = "stage")]
+    pub at_root: bool,
+
+    /// Override a stage variable: NAME=VALUE for every stage, or STAGE.NAME=VALUE. Repeatable.
+    #[arg(long = "stage-var", value_name = "[STAGE.]NAME=VALUE", value_parser = parse_override)]
+    pub stage_vars: Vec<StageVariableOverride>,
+
+    /// Seconds to let in-flight requests finish after Ctrl-C or SIGTERM.
+    #[arg(long, default_value_t = 30)]
+    pub shutdown_grace: u64,
+
+    /// Log filter (tracing's EnvFilter syntax), e.g. `info` or `tollgate_runtime=debug`.
+    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    pub log: String,
+}
+
+fn parse_override(s: &str) -> Result<StageVariableOverride, String> {
+    let (key, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not NAME=VALUE or STAGE.NAME=VALUE"))?;
+    let (stage, name) = match key.split_once('.') {
+        Some((stage, name)) => (Some(stage.to_owned()), name),
+        None => (None, key),
+    };
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(format!("`{name}` is not a stage variable name (letters, digits, `_`)"));
+    }
+    Ok(StageVariableOverride {
+        stage,
+        name: name.to_owned(),
+        value: value.to_owned(),
+    })
+}
+
+impl ServeArgs {
+    /// The server configuration these flags describe.
+    pub fn config(&self) -> ServerConfig {
+        let mut c = ServerConfig::default()
+            .listen(self.listen)
+            .at_root(self.at_root)
+            .shutdown_grace(Duration::from_secs(self.shutdown_grace));
+        if let Some(s) = &self.stage {
+            c = c.stage(s.clone());
+        }
+        for o in &self.stage_vars {
+            c = c.stage_variable(o.clone());
+        }
+        c
+    }
+}
+
+/// Parses the process's flags ([`ServeArgs`]) and serves `gateway` until Ctrl-C or SIGTERM.
+///
+/// Prints `listening on http://ADDR` on stdout once bound, then one line per served stage.
+pub fn run<G: Gateway>(gateway: G) -> ExitCode {
+    run_with(gateway, ServeArgs::parse())
+}
+
+/// Like [`run`], with flags parsed by the caller.
+pub fn run_with<G: Gateway>(gateway: G, args: ServeArgs) -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let bound = match Server::new(gateway).config(args.config()).bind().await {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let spec = G::SPEC;
+        println!("listening on http://{}", bound.local_addr());
+        for url in bound.stage_urls() {
+            let flavor = match spec.flavor {
+                tollgate_runtime::Flavor::Rest => "REST",
+                tollgate_runtime::Flavor::Http => "HTTP",
+            };
+            println!("  {url} ({flavor} API `{}`)", spec.name);
+        }
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        match bound.serve().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_variable_overrides_parse_with_and_without_a_stage() {
+        let o = parse_override("prod.upstream=http://127.0.0.1:1/x?a=b").unwrap();
+        assert_eq!(o.stage.as_deref(), Some("prod"));
+        assert_eq!(o.name, "upstream");
+        assert_eq!(o.value, "http://127.0.0.1:1/x?a=b");
+        let o = parse_override("upstream=x").unwrap();
+        assert_eq!(o.stage, None);
+        assert!(parse_override("novalue").is_err());
+        assert!(parse_override("bad name=1").is_err());
+    }
+}

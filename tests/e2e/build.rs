@@ -1,0 +1,5 @@
+fn main() {
+    for api in ["apis/rest.kdl", "apis/http.kdl"] {
+        tollgate_codegen::compile(api).unwrap();
+    }
+}

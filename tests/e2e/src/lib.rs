@@ -1,0 +1,388 @@
+//! Support for tollgate's end-to-end tests: the test APIs compiled from `apis/*.kdl`, servers on
+//! `127.0.0.1:0`, real HTTP clients (hyper's, over HTTP/1.1 and h2c prior knowledge), a real
+//! upstream server, and raw TCP for requests no well-behaved client sends.
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode, Version};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tollgate::{Gateway, HandlerResult, Request, ServerConfig, response};
+
+/// The APIs compiled by this crate's build script.
+pub mod apis {
+    /// `apis/rest.kdl`
+    pub mod rest {
+        tollgate::include_api!("rest");
+    }
+    /// `apis/http.kdl`
+    pub mod http {
+        tollgate::include_api!("http");
+    }
+}
+
+/// Handlers of the REST test API: they report what they received.
+#[derive(Debug, Default)]
+pub struct RestHandlers;
+
+impl apis::rest::Rest for RestHandlers {
+    async fn list_items(&self, request: Request) -> HandlerResult {
+        let c = request.context();
+        Ok(response::json(
+            StatusCode::OK,
+            &serde_json::json!({
+                "items": [],
+                "stage": c.stage,
+                "resourcePath": c.resource_path,
+                "path": c.path,
+                "requestId": &*c.request_id,
+                "upstream": c.stage_variables.get("upstream"),
+                "q": request.query("q"),
+            }),
+        ))
+    }
+
+    async fn get_item(&self, request: Request, id: u32) -> HandlerResult {
+        Ok(response::json(
+            StatusCode::OK,
+            &serde_json::json!({ "id": id, "raw": request.context().path_parameter("id") }),
+        ))
+    }
+
+    async fn fail(&self, _request: Request, _id: u32) -> HandlerResult {
+        Err("the handler failed on purpose".into())
+    }
+
+    async fn file(&self, request: Request, path: String) -> HandlerResult {
+        Ok(response::json(
+            StatusCode::OK,
+            &serde_json::json!({ "path": path, "resourcePath": request.context().resource_path }),
+        ))
+    }
+
+    async fn echo(&self, request: Request) -> HandlerResult {
+        let mut r = tollgate::response::text(StatusCode::OK, request.body().clone());
+        r.headers_mut().insert(
+            "x-method",
+            http::HeaderValue::from_str(request.method().as_str())?,
+        );
+        Ok(r)
+    }
+}
+
+/// Handlers of the HTTP-flavour test API.
+#[derive(Debug, Default)]
+pub struct HttpHandlers;
+
+impl apis::http::Http for HttpHandlers {
+    async fn get_pet(&self, request: Request, id: String) -> HandlerResult {
+        Ok(response::json(
+            StatusCode::OK,
+            &serde_json::json!({ "id": id, "stage": request.context().stage }),
+        ))
+    }
+}
+
+/// A gateway running in this process.
+#[derive(Debug)]
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// `http://ADDR{path}`
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Starts the graceful shutdown without waiting for it.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Shuts down gracefully and waits until the server has stopped.
+    pub async fn stop(mut self) {
+        self.begin_shutdown();
+        let _ = (&mut self.task).await;
+    }
+
+    /// Waits for a shutdown begun with [`Running::begin_shutdown`].
+    pub async fn stopped(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// Serves `api` on `127.0.0.1:0` with `config` (its listen address is replaced).
+pub async fn start<G: Gateway>(api: G, config: ServerConfig) -> Running {
+    let bound = tollgate::Server::new(api)
+        .config(config.listen(SocketAddr::from(([127, 0, 0, 1], 0))))
+        .bind()
+        .await
+        .expect("bind the gateway");
+    let addr = bound.local_addr();
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        bound
+            .serve_until(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("serve");
+    });
+    Running {
+        addr,
+        stop: Some(tx),
+        task,
+    }
+}
+
+/// HTTP/1.1 or HTTP/2 (cleartext, prior knowledge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proto {
+    /// HTTP/1.1
+    Http1,
+    /// HTTP/2 over cleartext (h2c prior knowledge)
+    Http2,
+}
+
+/// Both protocols, for tests that must hold over each.
+pub const PROTOCOLS: [Proto; 2] = [Proto::Http1, Proto::Http2];
+
+/// A real HTTP client: hyper's pooled client, one per protocol.
+#[derive(Debug, Clone)]
+pub struct Client {
+    h1: HyperClient<HttpConnector, Full<Bytes>>,
+    h2: HyperClient<HttpConnector, Full<Bytes>>,
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Client::new()
+    }
+}
+
+/// A response, fully read.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// Status code.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body.
+    pub body: Bytes,
+    /// Protocol version of the response.
+    pub version: Version,
+}
+
+impl Reply {
+    /// The body as UTF-8 text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON (panics with the body when it is not).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", self.text()))
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl Client {
+    /// A client for both protocols.
+    pub fn new() -> Client {
+        let h1 = HyperClient::builder(TokioExecutor::new()).build(HttpConnector::new());
+        let h2 = HyperClient::builder(TokioExecutor::new())
+            .http2_only(true)
+            .build(HttpConnector::new());
+        Client { h1, h2 }
+    }
+
+    /// Sends `req` over `proto` and reads the whole response.
+    pub async fn send(&self, proto: Proto, req: http::Request<Full<Bytes>>) -> Reply {
+        let client = match proto {
+            Proto::Http1 => &self.h1,
+            Proto::Http2 => &self.h2,
+        };
+        let resp = client.request(req).await.expect("the request reaches the gateway");
+        let (parts, body) = resp.into_parts();
+        let body = body.collect().await.expect("read the body").to_bytes();
+        Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+            version: parts.version,
+        }
+    }
+
+    /// `method url` with `body` and `headers`.
+    pub async fn request(
+        &self,
+        proto: Proto,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Reply {
+        let mut req = http::Request::builder().method(method).uri(url);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(proto, req.body(Full::new(body.into())).expect("valid request"))
+            .await
+    }
+
+    /// `GET url`.
+    pub async fn get(&self, proto: Proto, url: &str) -> Reply {
+        self.request(proto, Method::GET, url, &[], Bytes::new()).await
+    }
+}
+
+/// A real upstream HTTP server for http-proxy tests.
+///
+/// It answers every request with a JSON echo — `method`, `path`, `query`, `headers`, `body` —
+/// and a few headers a gateway must remap (`www-authenticate`, `server`). `?sleep_ms=N` delays
+/// the answer; a path ending in `/status/NNN` answers that status.
+#[derive(Debug)]
+pub struct Upstream {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    hits: Arc<AtomicUsize>,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Upstream {
+    /// Starts one on `127.0.0.1:0`.
+    pub async fn start() -> Upstream {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind upstream");
+        let addr = listener.local_addr().expect("upstream addr");
+        let hits = Arc::new(AtomicUsize::new(0));
+        let (tx, mut rx) = oneshot::channel::<()>();
+        let counter = hits.clone();
+        tokio::spawn(async move {
+            loop {
+                let (stream, _) = tokio::select! {
+                    a = listener.accept() => match a { Ok(a) => a, Err(_) => continue },
+                    _ = &mut rx => break,
+                };
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req| {
+                        let counter = counter.clone();
+                        async move { Ok::<_, Infallible>(echo(req, counter).await) }
+                    });
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        });
+        Upstream {
+            addr,
+            hits,
+            stop: Some(tx),
+        }
+    }
+
+    /// `http://ADDR`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Requests received so far (counted on arrival, before any delay).
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+async fn echo(
+    req: http::Request<hyper::body::Incoming>,
+    hits: Arc<AtomicUsize>,
+) -> http::Response<Full<Bytes>> {
+    hits.fetch_add(1, Ordering::SeqCst);
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    let query = parts.uri.query().unwrap_or("").to_owned();
+    if let Some(ms) = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("sleep_ms="))
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    let status = parts
+        .uri
+        .path()
+        .rsplit_once("/status/")
+        .and_then(|(_, s)| s.parse::<u16>().ok())
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    let headers: serde_json::Map<String, serde_json::Value> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into()))
+        .collect();
+    let echo = serde_json::json!({
+        "method": parts.method.as_str(),
+        "path": parts.uri.path(),
+        "query": query,
+        "headers": headers,
+        "body": String::from_utf8_lossy(&body),
+    });
+    http::Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .header("x-upstream", "yes")
+        .header("www-authenticate", "Basic realm=\"up\"")
+        .header("server", "upstream/1.0")
+        .body(Full::new(Bytes::from(echo.to_string())))
+        .expect("valid response")
+}
+
+/// A loopback port with nothing listening on it.
+pub async fn closed_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    drop(l);
+    port
+}
+
+/// Writes `bytes` to a fresh connection and reads until the server closes it (or 5 s pass).
+pub async fn raw(addr: SocketAddr, bytes: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr).await.expect("connect");
+    s.write_all(bytes).await.expect("write");
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The status code of a raw HTTP/1.1 response.
+pub fn raw_status(response: &str) -> Option<u16> {
+    response.split_whitespace().nth(1)?.parse().ok()
+}
