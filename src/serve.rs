@@ -4,6 +4,7 @@
 use clap::Parser;
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::io::Write;
 use std::time::Duration;
 use tollgate_runtime::{Gateway, Server, ServerConfig, StageVariableOverride};
 
@@ -102,17 +103,19 @@ pub fn run_with<G: Gateway>(gateway: G, args: ServeArgs) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        // Write errors are ignored: a closed stdout must not take the gateway down.
         let spec = G::SPEC;
-        println!("listening on http://{}", bound.local_addr());
+        let flavor = match spec.flavor {
+            tollgate_runtime::Flavor::Rest => "REST",
+            tollgate_runtime::Flavor::Http => "HTTP",
+        };
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on http://{}", bound.local_addr());
         for url in bound.stage_urls() {
-            let flavor = match spec.flavor {
-                tollgate_runtime::Flavor::Rest => "REST",
-                tollgate_runtime::Flavor::Http => "HTTP",
-            };
-            println!("  {url} ({flavor} API `{}`)", spec.name);
+            let _ = writeln!(out, "  {url} ({flavor} API `{}`)", spec.name);
         }
-        use std::io::Write;
-        let _ = std::io::stdout().flush();
+        let _ = out.flush();
+        drop(out);
         match bound.serve().await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -213,7 +213,10 @@ fn specs(api: &Api) -> TokenStream {
         }
         Integration::HttpProxy { uri, timeout_ms, .. } => {
             let ident = format_ident!("__TOLLGATE_PROXY_{}", id);
-            let timeout = timeout_ms.as_ref().map(|t| t.value).unwrap_or(api.flavor.default_timeout_ms());
+            let timeout = timeout_ms
+                .as_ref()
+                .map(|t| t.value)
+                .unwrap_or_else(|| api.flavor.default_timeout_ms().min(api.max_integration_timeout_ms.value));
             let parts = uri.value.parts.iter().map(|p| match p {
                 UriPart::Literal(l) => quote!(::tollgate::__codegen::UriPart::Literal(#l)),
                 UriPart::StageVariable(v) => quote!(::tollgate::__codegen::UriPart::StageVariable(#v)),
@@ -260,14 +263,28 @@ fn gateway_impl(api: &Api, names: &Names, handlers: &[HandlerFn<'_>]) -> TokenSt
     });
     let route_match = router::route_match(api);
     let calls = api.routes.iter().enumerate().map(|(id, r)| {
+        // Typed path parameters constrain every route, not only handlers (which parse them anyway).
+        let validate = r.path.segments.iter().enumerate().filter_map(|(i, s)| match &s.kind {
+            SegmentKind::Param { name, ty } if *ty != ParamType::String => {
+                let ty = rust_type(ParamKind::Typed(*ty, i));
+                Some(quote!(ex.param::<#ty>(#name, #i)?;))
+            }
+            _ => None,
+        });
         let body = match &r.integration {
             Integration::Mock { .. } => {
                 let ident = format_ident!("__TOLLGATE_MOCK_{}", id);
-                quote!(::core::result::Result::Ok(ex.mock(&#ident)))
+                quote!({
+                    #(#validate)*
+                    ::core::result::Result::Ok(ex.mock(&#ident))
+                })
             }
             Integration::HttpProxy { .. } => {
                 let ident = format_ident!("__TOLLGATE_PROXY_{}", id);
-                quote!(ex.forward(&#ident).await)
+                quote!({
+                    #(#validate)*
+                    ex.forward(&#ident).await
+                })
             }
             Integration::Handler { name, .. } => {
                 let h = handlers

@@ -289,15 +289,38 @@ fn check_integrations(api: &Api, sink: &mut Sink) {
             }
             Integration::HttpProxy { uri, timeout_ms, .. } => {
                 check_timeout(api, timeout_ms.as_ref(), sink);
+                let is_url = |s: &str| s.starts_with("http://") || s.starts_with("https://");
                 match uri.value.parts.first() {
-                    Some(UriPart::Literal(l)) if !(l.starts_with("http://") || l.starts_with("https://")) => {
-                        sink.error(
-                            "check::bad-uri",
-                            format!("upstream URI `{}` is not an http(s) URL", uri.value.raw),
-                            uri.span,
-                            "not http:// or https://",
-                            "write an absolute URL such as `http://127.0.0.1:9000/{proxy}`",
-                        )
+                    Some(UriPart::Literal(l)) if !is_url(l) => sink.error(
+                        "check::bad-uri",
+                        format!("upstream URI `{}` is not an http(s) URL", uri.value.raw),
+                        uri.span,
+                        "not http:// or https://",
+                        "write an absolute URL such as `http://127.0.0.1:9000/{proxy}`",
+                    ),
+                    Some(UriPart::PathParam(p)) => sink.error(
+                        "check::bad-uri",
+                        format!("upstream URI `{}` starts with the path parameter `{{{p}}}`", uri.value.raw),
+                        uri.span,
+                        "a client would choose the upstream host",
+                        "start with `http://host` or `${stageVariables.name}`; path parameters belong in the path",
+                    ),
+                    Some(UriPart::StageVariable(v)) => {
+                        for stage in &api.stages {
+                            if let Some(var) = stage.variable(v) {
+                                if !is_url(&var.value.value) {
+                                    sink.error_with(
+                                        "check::bad-uri",
+                                        format!(
+                                            "in stage `{}`, the upstream URI starts with `{}`, which is not an http(s) URL",
+                                            stage.name.value, var.value.value
+                                        ),
+                                        &[(uri.span, "the URI starts with this variable"), (var.value.span, "set here")],
+                                        format!("make `{v}` an absolute URL such as `http://127.0.0.1:9000`"),
+                                    );
+                                }
+                            }
+                        }
                     }
                     None => sink.error(
                         "check::bad-uri",
@@ -368,13 +391,13 @@ fn check_integrations(api: &Api, sink: &mut Sink) {
                             "header names are RFC 9110 tokens: letters, digits and `!#$%&'*+-.^_`|~`",
                         );
                     }
-                    if h.value.value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+                    if let Some(b) = h.value.value.bytes().find(|&b| !(b == b'\t' || (0x20..0x7f).contains(&b))) {
                         sink.error(
                             "check::bad-header",
-                            "a header value cannot contain CR, LF or NUL",
+                            format!("a header value cannot contain byte 0x{b:02x}"),
                             h.value.span,
                             "invalid header value",
-                            "remove the line break",
+                            "header values are visible ASCII, spaces and tabs; percent-encode anything else",
                         );
                     }
                 }

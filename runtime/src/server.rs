@@ -389,6 +389,9 @@ impl<G: Gateway> Inner<G> {
         response
             .headers_mut()
             .insert("x-amzn-requestid", request_id.header_value());
+        if method == Method::Head {
+            strip_body(&mut response);
+        }
         response
     }
 
@@ -408,6 +411,20 @@ impl<G: Gateway> Inner<G> {
             }
         }
     }
+}
+
+/// A HEAD response carries the headers of the GET it mirrors but no body (RFC 9110 §9.3.2);
+/// HTTP/2 clients reset a stream that sends one. The length it would have had is kept.
+fn strip_body(response: &mut Response) {
+    use http_body::Body as _;
+    if let Some(len) = response.body().size_hint().exact() {
+        if !response.headers().contains_key(http::header::CONTENT_LENGTH) {
+            response
+                .headers_mut()
+                .insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(len));
+        }
+    }
+    *response.body_mut() = crate::response::Body::Empty;
 }
 
 fn log_gateway_error(e: &GatewayError, request_id: RequestId, flavor: Flavor) {
