@@ -12,7 +12,11 @@ use std::process::{Command, ExitCode};
 use tollgate_dsl::ir::Integration;
 
 #[derive(Debug, Parser)]
-#[command(name = "tollgate", version, about = "Compile API Gateway-style APIs into Rust gateways")]
+#[command(
+    name = "tollgate",
+    version,
+    about = "Compile API Gateway-style APIs into Rust gateways"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -51,7 +55,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Cmd::Check { file, emit } => check(&file, emit),
-        Cmd::Serve { file, release, args } => serve(&file, release, &args),
+        Cmd::Serve {
+            file,
+            release,
+            args,
+        } => serve(&file, release, &args),
     }
 }
 

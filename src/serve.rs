@@ -2,9 +2,9 @@
 //! signals. `tollgate::run(api)` is the whole `main` of a gateway binary.
 
 use clap::Parser;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::io::Write;
 use std::time::Duration;
 use tollgate_runtime::{Gateway, Server, ServerConfig, StageVariableOverride};
 
@@ -32,6 +32,10 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 30)]
     pub shutdown_grace: u64,
 
+    /// Seconds a client has to send its request headers (HTTP/1.1; 0 turns the limit off).
+    #[arg(long, default_value_t = 30)]
+    pub header_read_timeout: u64,
+
     /// Log filter (tracing's EnvFilter syntax), e.g. `info` or `tollgate_runtime=debug`.
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     pub log: String,
@@ -46,7 +50,9 @@ fn parse_override(s: &str) -> Result<StageVariableOverride, String> {
         None => (None, key),
     };
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Err(format!("`{name}` is not a stage variable name (letters, digits, `_`)"));
+        return Err(format!(
+            "`{name}` is not a stage variable name (letters, digits, `_`)"
+        ));
     }
     Ok(StageVariableOverride {
         stage,
@@ -61,7 +67,11 @@ impl ServeArgs {
         let mut c = ServerConfig::default()
             .listen(self.listen)
             .at_root(self.at_root)
-            .shutdown_grace(Duration::from_secs(self.shutdown_grace));
+            .shutdown_grace(Duration::from_secs(self.shutdown_grace))
+            .header_read_timeout(
+                (self.header_read_timeout > 0)
+                    .then(|| Duration::from_secs(self.header_read_timeout)),
+            );
         if let Some(s) = &self.stage {
             c = c.stage(s.clone());
         }
@@ -88,7 +98,10 @@ pub fn run_with<G: Gateway>(gateway: G, args: ServeArgs) -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -12,15 +12,25 @@ fn tollgate(args: &[&str]) -> Output {
 }
 
 fn fixture(rel: &str) -> String {
-    Path::new("dsl/tests/fixtures").join(rel).display().to_string()
+    Path::new("dsl/tests/fixtures")
+        .join(rel)
+        .display()
+        .to_string()
 }
 
 #[test]
 fn check_accepts_a_good_file() {
     let out = tollgate(&["check", "examples/petstore/api.kdl"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("ok — API `petstore`, 2 stage(s), 5 route(s)"), "{err}");
+    assert!(
+        err.contains("ok — API `petstore`, 2 stage(s), 5 route(s)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -86,21 +96,40 @@ fn serve_builds_and_runs_a_config_only_api() {
     .unwrap();
     let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("serve-target");
     let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
-        .args(["serve", api.to_str().unwrap(), "--listen", "127.0.0.1:0", "--log", "warn"])
+        .args([
+            "serve",
+            api.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--log",
+            "warn",
+        ])
         .env("CARGO_TARGET_DIR", &target)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("run tollgate serve");
     let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
-    let addr = line.trim().strip_prefix("listening on http://").unwrap_or_else(|| {
-        let _ = child.kill();
-        panic!("unexpected output {line:?}")
-    }).to_owned();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| {
+            let _ = child.kill();
+            panic!("unexpected output {line:?}")
+        })
+        .to_owned();
     let get = |path: &str| -> String {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(&addr).expect("connect");
-        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).unwrap();
         out
@@ -113,6 +142,9 @@ fn serve_builds_and_runs_a_config_only_api() {
     assert!(status.starts_with("HTTP/1.1 200"), "{status}");
     assert!(status.ends_with("{\"up\":true}"), "{status}");
     assert!(nope.starts_with("HTTP/1.1 403"), "{nope}");
-    assert!(nope.ends_with("{\"message\":\"Missing Authentication Token\"}"), "{nope}");
+    assert!(
+        nope.ends_with("{\"message\":\"Missing Authentication Token\"}"),
+        "{nope}"
+    );
     assert!(proxied.starts_with("HTTP/1.1 502"), "{proxied}");
 }

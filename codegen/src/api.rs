@@ -123,7 +123,9 @@ fn handler_fns(api: &Api) -> Vec<HandlerFn<'_>> {
 
 fn rust_type(kind: ParamKind) -> TokenStream {
     match kind {
-        ParamKind::Greedy(_) | ParamKind::Typed(ParamType::String, _) => quote!(::std::string::String),
+        ParamKind::Greedy(_) | ParamKind::Typed(ParamType::String, _) => {
+            quote!(::std::string::String)
+        }
         ParamKind::Typed(ParamType::I32, _) => quote!(i32),
         ParamKind::Typed(ParamType::I64, _) => quote!(i64),
         ParamKind::Typed(ParamType::U32, _) => quote!(u32),
@@ -264,13 +266,18 @@ fn gateway_impl(api: &Api, names: &Names, handlers: &[HandlerFn<'_>]) -> TokenSt
     let route_match = router::route_match(api);
     let calls = api.routes.iter().enumerate().map(|(id, r)| {
         // Typed path parameters constrain every route, not only handlers (which parse them anyway).
-        let validate = r.path.segments.iter().enumerate().filter_map(|(i, s)| match &s.kind {
-            SegmentKind::Param { name, ty } if *ty != ParamType::String => {
-                let ty = rust_type(ParamKind::Typed(*ty, i));
-                Some(quote!(ex.param::<#ty>(#name, #i)?;))
-            }
-            _ => None,
-        });
+        let validate = r
+            .path
+            .segments
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match &s.kind {
+                SegmentKind::Param { name, ty } if *ty != ParamType::String => {
+                    let ty = rust_type(ParamKind::Typed(*ty, i));
+                    Some(quote!(ex.param::<#ty>(#name, #i)?;))
+                }
+                _ => None,
+            });
         let body = match &r.integration {
             Integration::Mock { .. } => {
                 let ident = format_ident!("__TOLLGATE_MOCK_{}", id);

@@ -8,10 +8,8 @@
 //! build-script API follows tonic-build and prost-build:
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     tollgate_codegen::compile("api.kdl").unwrap();
-//! }
+//! // build.rs: fn main() { … }
+//! tollgate_codegen::compile("api.kdl").unwrap();
 //! ```
 //!
 //! and in the crate: `mod petstore { tollgate::include_api!("petstore"); }`. Generated code names
@@ -119,7 +117,9 @@ impl Builder {
         let code = generate(&checked.api, &file_name)?;
         let out_dir = match self.out_dir {
             Some(d) => d,
-            None => std::env::var_os("OUT_DIR").map(PathBuf::from).ok_or(Error::NoOutDir)?,
+            None => std::env::var_os("OUT_DIR")
+                .map(PathBuf::from)
+                .ok_or(Error::NoOutDir)?,
         };
         let out = out_dir.join(format!("{}.rs", checked.api.name.value));
         write_if_changed(&out, &code)?;

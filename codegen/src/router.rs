@@ -83,20 +83,30 @@ pub(crate) fn route_match(api: &Api) -> TokenStream {
                     guards.push(quote!(!#b.is_empty()));
                 }
                 Shape::Greedy => {
+                    // At least one segment, the first non-empty.
                     let b = format_ident!("__p{}", i);
-                    pats.push(quote!(#b @ ..));
+                    pats.push(quote!(#b, ..));
                     guards.push(quote!(!#b.is_empty()));
                 }
             }
         }
-        let mut explicit: Vec<&(Method, usize)> = arm.methods.iter().filter(|(m, _)| *m != Method::Any).collect();
+        let mut explicit: Vec<&(Method, usize)> = arm
+            .methods
+            .iter()
+            .filter(|(m, _)| *m != Method::Any)
+            .collect();
         explicit.sort();
-        let any = arm.methods.iter().find(|(m, _)| *m == Method::Any).map(|(_, id)| *id);
+        let any = arm
+            .methods
+            .iter()
+            .find(|(m, _)| *m == Method::Any)
+            .map(|(_, id)| *id);
         let method_arms = explicit.iter().map(|(m, id)| {
             let v = method_variant(*m);
             quote!(__M::#v => ::core::option::Option::Some(#id),)
         });
-        let any_arm = any.map(|id| quote!(__m if __m.is_standard() => ::core::option::Option::Some(#id),));
+        let any_arm =
+            any.map(|id| quote!(__m if __m.is_standard() => ::core::option::Option::Some(#id),));
         if api.flavor == Flavor::Http {
             let accepted = if any.is_some() {
                 quote!(m.is_standard())

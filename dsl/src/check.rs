@@ -28,7 +28,9 @@ pub fn check(api: &Api, sink: &mut Sink) {
 fn check_api(api: &Api, sink: &mut Sink) {
     let name = &api.name.value;
     let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if !valid {
         sink.error(
             "check::bad-api-name",
@@ -67,7 +69,10 @@ fn check_stages(api: &Api, sink: &mut Sink) {
     if api.stages.len() > MAX_STAGES {
         sink.error(
             "check::too-many-stages",
-            format!("{} stages; API Gateway allows {MAX_STAGES} per API", api.stages.len()),
+            format!(
+                "{} stages; API Gateway allows {MAX_STAGES} per API",
+                api.stages.len()
+            ),
             api.stages[MAX_STAGES].name.span,
             "one too many",
             "remove stages or split the API",
@@ -80,14 +85,19 @@ fn check_stages(api: &Api, sink: &mut Sink) {
             sink.error_with(
                 "check::duplicate-stage",
                 format!("stage `{name}` is declared twice"),
-                &[(stage.name.span, "second declaration"), (first.name.span, "first declared here")],
+                &[
+                    (stage.name.span, "second declaration"),
+                    (first.name.span, "first declared here"),
+                ],
                 "rename or merge the two stages",
             );
         }
         let default_ok = api.flavor == Flavor::Http && name == "$default";
         let valid = !name.is_empty()
             && name.len() <= MAX_STAGE_NAME
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !valid && !default_ok {
             let extra = if api.flavor == Flavor::Http {
                 ", or `$default` to serve at the root"
@@ -99,13 +109,18 @@ fn check_stages(api: &Api, sink: &mut Sink) {
                 format!("`{name}` is not a valid stage name"),
                 stage.name.span,
                 "invalid stage name",
-                format!("stage names use letters, digits, `-` and `_` (at most {MAX_STAGE_NAME}){extra}"),
+                format!(
+                    "stage names use letters, digits, `-` and `_` (at most {MAX_STAGE_NAME}){extra}"
+                ),
             );
         }
         if stage.variables.len() > MAX_STAGE_VARIABLES {
             sink.error(
                 "check::too-many-variables",
-                format!("stage `{name}` has {} variables; the limit is {MAX_STAGE_VARIABLES}", stage.variables.len()),
+                format!(
+                    "stage `{name}` has {} variables; the limit is {MAX_STAGE_VARIABLES}",
+                    stage.variables.len()
+                ),
                 stage.name.span,
                 "too many variables",
                 "move configuration into fewer variables",
@@ -205,7 +220,10 @@ fn check_routes(api: &Api, sink: &mut Sink) {
                 );
             }
             let parent: String = shape_of(&segments[..i]);
-            let key = format!("{parent}|{}", matches!(seg.kind, SegmentKind::Greedy { .. }));
+            let key = format!(
+                "{parent}|{}",
+                matches!(seg.kind, SegmentKind::Greedy { .. })
+            );
             match sibling_params.get(&key) {
                 Some((other, other_route, _)) if *other != name => sink.error(
                     "check::sibling-param-conflict",
@@ -227,7 +245,10 @@ fn check_routes(api: &Api, sink: &mut Sink) {
     if api.routes.is_empty() && !sink.has_errors() {
         sink.warning(
             "check::no-routes",
-            format!("API `{}` declares no methods; every request will be refused", api.name.value),
+            format!(
+                "API `{}` declares no methods; every request will be refused",
+                api.name.value
+            ),
             api.name.span,
             "nothing to serve",
             "add `resource \"/path\" { GET { integration … } }`",
@@ -269,7 +290,10 @@ fn check_integrations(api: &Api, sink: &mut Sink) {
                     );
                 } else if let Some(first) = handlers.get(n) {
                     let params = |r: &Route| -> Vec<String> {
-                        r.path.params().map(|(s, n)| format!("{n}:{:?}", s.kind)).collect()
+                        r.path
+                            .params()
+                            .map(|(s, n)| format!("{n}:{:?}", s.kind))
+                            .collect()
                     };
                     if params(first) != params(route) {
                         sink.error(
@@ -287,7 +311,9 @@ fn check_integrations(api: &Api, sink: &mut Sink) {
                     handlers.insert(n, route);
                 }
             }
-            Integration::HttpProxy { uri, timeout_ms, .. } => {
+            Integration::HttpProxy {
+                uri, timeout_ms, ..
+            } => {
                 check_timeout(api, timeout_ms.as_ref(), sink);
                 let is_url = |s: &str| s.starts_with("http://") || s.starts_with("https://");
                 match uri.value.parts.first() {
@@ -334,15 +360,19 @@ fn check_integrations(api: &Api, sink: &mut Sink) {
                 for part in &uri.value.parts {
                     match part {
                         UriPart::PathParam(p) if route.path.param(p).is_none() => {
-                            let known: Vec<String> =
-                                route.path.params().map(|(_, n)| format!("{{{n}}}")).collect();
+                            let known: Vec<String> = route
+                                .path
+                                .params()
+                                .map(|(_, n)| format!("{{{n}}}"))
+                                .collect();
                             sink.error(
                                 "check::unknown-path-param",
                                 format!("`{{{p}}}` is not a path parameter of `{}`", route.path),
                                 uri.span,
                                 "unknown parameter in URI",
                                 if known.is_empty() {
-                                    "this resource has no path parameters; remove the placeholder".to_owned()
+                                    "this resource has no path parameters; remove the placeholder"
+                                        .to_owned()
                                 } else {
                                     format!("this route has {}", known.join(", "))
                                 },
@@ -358,7 +388,10 @@ fn check_integrations(api: &Api, sink: &mut Sink) {
                                             stage.name.value, route.method.value, route.path
                                         ),
                                         uri.span,
-                                        format!("`${{stageVariables.{v}}}` is empty in `{}`", stage.name.value),
+                                        format!(
+                                            "`${{stageVariables.{v}}}` is empty in `{}`",
+                                            stage.name.value
+                                        ),
                                         format!(
                                             "add `variables {{ {v} \"…\" }}` to stage `{}`",
                                             stage.name.value
@@ -371,7 +404,9 @@ fn check_integrations(api: &Api, sink: &mut Sink) {
                     }
                 }
             }
-            Integration::Mock { status, headers, .. } => {
+            Integration::Mock {
+                status, headers, ..
+            } => {
                 if !(100..=599).contains(&status.value) {
                     sink.error(
                         "check::bad-status",
@@ -391,7 +426,12 @@ fn check_integrations(api: &Api, sink: &mut Sink) {
                             "header names are RFC 9110 tokens: letters, digits and `!#$%&'*+-.^_`|~`",
                         );
                     }
-                    if let Some(b) = h.value.value.bytes().find(|&b| !(b == b'\t' || (0x20..0x7f).contains(&b))) {
+                    if let Some(b) = h
+                        .value
+                        .value
+                        .bytes()
+                        .find(|&b| !(b == b'\t' || (0x20..0x7f).contains(&b)))
+                    {
                         sink.error(
                             "check::bad-header",
                             format!("a header value cannot contain byte 0x{b:02x}"),
@@ -437,18 +477,23 @@ fn flavor_name(f: Flavor) -> &'static str {
 
 fn is_snake_ident(s: &str) -> bool {
     const KEYWORDS: &[&str] = &[
-        "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
-        "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
-        "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true", "type", "unsafe",
-        "use", "where", "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv",
-        "try", "typeof", "unsized", "virtual", "yield",
+        "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum",
+        "extern", "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod",
+        "move", "mut", "pub", "ref", "return", "self", "static", "struct", "super", "trait",
+        "true", "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do",
+        "final", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
     ];
-    s.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    s.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && s != "_"
         && !KEYWORDS.contains(&s)
 }
 
 fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }

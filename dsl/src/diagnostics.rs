@@ -47,7 +47,8 @@ impl Sink {
             .with_severity(Severity::Error)
             .with_help(help);
         for (i, (span, text)) in labels.iter().enumerate() {
-            let label = LabeledSpan::new_with_span(Some((*text).to_owned()), (span.offset, span.len));
+            let label =
+                LabeledSpan::new_with_span(Some((*text).to_owned()), (span.offset, span.len));
             d = d.and_label(if i == 0 {
                 LabeledSpan::new_primary_with_span(label.label().map(str::to_owned), *label.inner())
             } else {
@@ -217,7 +218,11 @@ impl fmt::Display for Diagnostics {
             if errors == 1 { "" } else { "s" }
         )?;
         if warnings > 0 {
-            write!(f, ", {warnings} warning{}", if warnings == 1 { "" } else { "s" })?;
+            write!(
+                f,
+                ", {warnings} warning{}",
+                if warnings == 1 { "" } else { "s" }
+            )?;
         }
         Ok(())
     }

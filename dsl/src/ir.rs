@@ -207,7 +207,9 @@ impl PathTemplate {
     pub fn params(&self) -> impl Iterator<Item = (&Segment, &str)> {
         self.segments.iter().filter_map(|s| match &s.kind {
             SegmentKind::Literal { .. } => None,
-            SegmentKind::Param { name, .. } | SegmentKind::Greedy { name } => Some((s, name.as_str())),
+            SegmentKind::Param { name, .. } | SegmentKind::Greedy { name } => {
+                Some((s, name.as_str()))
+            }
         })
     }
 

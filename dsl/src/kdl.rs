@@ -29,10 +29,10 @@ pub fn parse(text: &str, sink: &mut Sink) -> Option<KdlDocument> {
                     Some(d.label.clone().unwrap_or_else(|| "here".to_owned())),
                     d.span,
                 ));
-                let help = d
-                    .help()
-                    .map(|h| h.to_string())
-                    .unwrap_or_else(|| "tollgate files are KDL 2.0 documents: see https://kdl.dev and docs/dsl.md".to_owned());
+                let help = d.help().map(|h| h.to_string()).unwrap_or_else(|| {
+                    "tollgate files are KDL 2.0 documents: see https://kdl.dev and docs/dsl.md"
+                        .to_owned()
+                });
                 m = m.with_help(help);
                 sink.push_raw(m);
             }
@@ -104,7 +104,8 @@ fn read_api(node: &KdlNode, sink: &mut Sink) -> Option<Api> {
         },
     };
     let max_timeout = match n.prop("max-integration-timeout-ms") {
-        Some(e) => integer(e, sink, "max-integration-timeout-ms").map(|v| Spanned::new(v, to_span(e.span()))),
+        Some(e) => integer(e, sink, "max-integration-timeout-ms")
+            .map(|v| Spanned::new(v, to_span(e.span()))),
         None => None,
     }
     .unwrap_or_else(|| Spanned::new(flavor.default_timeout_ms(), name_span(node)));
@@ -126,7 +127,12 @@ fn read_api(node: &KdlNode, sink: &mut Sink) -> Option<Api> {
                     api.stages.push(stage);
                 }
             }
-            "resource" => read_resource(child, &PathTemplate { segments: vec![] }, &mut api.routes, sink),
+            "resource" => read_resource(
+                child,
+                &PathTemplate { segments: vec![] },
+                &mut api.routes,
+                sink,
+            ),
             other => unknown_node(sink, child, other, "`api`", &["stage", "resource"]),
         }
     }
@@ -247,7 +253,10 @@ fn read_resource(node: &KdlNode, parent: &PathTemplate, routes: &mut Vec<Route>,
             matches!(&s.kind, SegmentKind::Param { name: n, .. } | SegmentKind::Greedy { name: n } if *n == name.value)
         });
         match target {
-            Some(Segment { kind: SegmentKind::Param { ty: slot, .. }, .. }) => {
+            Some(Segment {
+                kind: SegmentKind::Param { ty: slot, .. },
+                ..
+            }) => {
                 if let Some(ty) = ty {
                     *slot = ty;
                 }
@@ -270,7 +279,7 @@ fn read_resource(node: &KdlNode, parent: &PathTemplate, routes: &mut Vec<Route>,
     }
 
     let mut path = parent.clone();
-    path.segments.extend(own.drain(..));
+    path.segments.append(&mut own);
 
     for child in children(node) {
         let name = child.name().value();
@@ -296,12 +305,19 @@ fn read_resource(node: &KdlNode, parent: &PathTemplate, routes: &mut Vec<Route>,
     }
 }
 
-fn read_method(node: &KdlNode, method: Method, path: &PathTemplate, sink: &mut Sink) -> Option<Route> {
+fn read_method(
+    node: &KdlNode,
+    method: Method,
+    path: &PathTemplate,
+    sink: &mut Sink,
+) -> Option<Route> {
     NodeReader::new(node).finish(sink, method.as_str());
     let mut integration = None;
     for child in children(node) {
         match child.name().value() {
-            "integration" if integration.is_none() => integration = Some(read_integration(child, sink)),
+            "integration" if integration.is_none() => {
+                integration = Some(read_integration(child, sink))
+            }
             "integration" => sink.error(
                 "kdl::duplicate-integration",
                 "a method has exactly one integration",
@@ -309,7 +325,13 @@ fn read_method(node: &KdlNode, method: Method, path: &PathTemplate, sink: &mut S
                 "second integration",
                 "remove one of the `integration` nodes",
             ),
-            other => unknown_node(sink, child, other, &format!("`{}`", method.as_str()), &["integration"]),
+            other => unknown_node(
+                sink,
+                child,
+                other,
+                &format!("`{}`", method.as_str()),
+                &["integration"],
+            ),
         }
     }
     let Some(integration) = integration else {
@@ -346,15 +368,27 @@ fn read_integration(node: &KdlNode, sink: &mut Sink) -> Option<Integration> {
     let kind = string(kind_entry, sink, "the integration type")?;
     let integration = match kind.value.as_str() {
         "handler" => {
-            let name = required_prop(&mut n, node, "name", sink, "`integration handler name=list_pets`")
-                .and_then(|e| string(e, sink, "the handler name"));
+            let name = required_prop(
+                &mut n,
+                node,
+                "name",
+                sink,
+                "`integration handler name=list_pets`",
+            )
+            .and_then(|e| string(e, sink, "the handler name"));
             n.finish(sink, "integration handler");
             no_children(node, sink);
             Integration::Handler { name: name?, span }
         }
         "http-proxy" => {
-            let uri = required_prop(&mut n, node, "uri", sink, "`integration http-proxy uri=\"${stageVariables.upstream}/{proxy}\"`")
-                .and_then(|e| string(e, sink, "the upstream URI"));
+            let uri = required_prop(
+                &mut n,
+                node,
+                "uri",
+                sink,
+                "`integration http-proxy uri=\"${stageVariables.upstream}/{proxy}\"`",
+            )
+            .and_then(|e| string(e, sink, "the upstream URI"));
             let timeout_ms = n.prop("timeout-ms").and_then(|e| {
                 integer(e, sink, "timeout-ms").map(|v| Spanned::new(v, to_span(e.span())))
             });
@@ -384,10 +418,15 @@ fn read_integration(node: &KdlNode, sink: &mut Sink) -> Option<Integration> {
         }
         "mock" => {
             let status = match n.prop("status") {
-                Some(e) => integer(e, sink, "status").map(|v| Spanned::new(v.min(u16::MAX as u64) as u16, to_span(e.span())))?,
+                Some(e) => integer(e, sink, "status")
+                    .map(|v| Spanned::new(v.min(u16::MAX as u64) as u16, to_span(e.span())))?,
                 None => Spanned::new(200, name_span(node)),
             };
-            let body = n.prop("body").and_then(|e| string(e, sink, "the mock body")).map(|s| s.value).unwrap_or_default();
+            let body = n
+                .prop("body")
+                .and_then(|e| string(e, sink, "the mock body"))
+                .map(|s| s.value)
+                .unwrap_or_default();
             n.finish(sink, "integration mock");
             let mut headers = Vec::new();
             for child in children(node) {
@@ -487,7 +526,9 @@ fn parse_path(p: &Spanned<String>, sink: &mut Sink) -> Option<Vec<Segment>> {
                 continue;
             }
             if greedy {
-                SegmentKind::Greedy { name: name.to_owned() }
+                SegmentKind::Greedy {
+                    name: name.to_owned(),
+                }
             } else {
                 SegmentKind::Param {
                     name: name.to_owned(),
@@ -515,7 +556,9 @@ fn parse_path(p: &Spanned<String>, sink: &mut Sink) -> Option<Vec<Segment>> {
             ok = false;
             continue;
         } else {
-            SegmentKind::Literal { text: raw.to_owned() }
+            SegmentKind::Literal {
+                text: raw.to_owned(),
+            }
         };
         segments.push(Segment { kind, span });
     }
@@ -644,7 +687,12 @@ fn unknown_node(sink: &mut Sink, node: &KdlNode, name: &str, parent: &str, expec
 fn closest<'a>(name: &str, expected: &[&'a str]) -> Option<&'a str> {
     expected
         .iter()
-        .map(|e| (levenshtein(&name.to_ascii_lowercase(), &e.to_ascii_lowercase()), *e))
+        .map(|e| {
+            (
+                levenshtein(&name.to_ascii_lowercase(), &e.to_ascii_lowercase()),
+                *e,
+            )
+        })
         .filter(|(d, e)| *d <= 2.max(e.len() / 3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, e)| e)
@@ -656,7 +704,9 @@ fn levenshtein(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }

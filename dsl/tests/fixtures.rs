@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use tollgate_dsl::{Source, compile_kdl};
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(dir);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir);
     let mut files: Vec<_> = std::fs::read_dir(&root)
         .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
         .map(|e| e.unwrap().path())
@@ -21,7 +23,15 @@ fn fixtures(dir: &str) -> Vec<PathBuf> {
 }
 
 fn source(path: &Path) -> Source {
-    let name = format!("{}/{}", path.parent().unwrap().file_name().unwrap().to_string_lossy(), path.file_name().unwrap().to_string_lossy());
+    let name = format!(
+        "{}/{}",
+        path.parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy(),
+        path.file_name().unwrap().to_string_lossy()
+    );
     Source::new(name, std::fs::read_to_string(path).unwrap())
 }
 
@@ -31,8 +41,12 @@ fn golden(path: &Path, actual: &str) -> Result<(), String> {
         std::fs::write(path, actual).unwrap();
         return Ok(());
     }
-    let expected = std::fs::read_to_string(path)
-        .map_err(|_| format!("{} is missing; run with TOLLGATE_BLESS=1 to create it", path.display()))?;
+    let expected = std::fs::read_to_string(path).map_err(|_| {
+        format!(
+            "{} is missing; run with TOLLGATE_BLESS=1 to create it",
+            path.display()
+        )
+    })?;
     if expected != actual {
         return Err(format!(
             "{} differs (re-bless with TOLLGATE_BLESS=1 if intended)\n--- expected\n{expected}\n--- actual\n{actual}",
@@ -69,9 +83,21 @@ fn err_fixtures_fail_with_pinned_diagnostics() {
                 assert!(d.has_errors());
                 for item in d.items() {
                     let code = item.code.as_deref().unwrap_or_default();
-                    assert!(code.starts_with("tollgate::"), "{}: diagnostic without a code", path.display());
-                    assert!(item.help.is_some(), "{}: `{code}` has no help", path.display());
-                    assert!(item.labels.as_ref().is_some_and(|l| !l.is_empty()), "{}: `{code}` has no label", path.display());
+                    assert!(
+                        code.starts_with("tollgate::"),
+                        "{}: diagnostic without a code",
+                        path.display()
+                    );
+                    assert!(
+                        item.help.is_some(),
+                        "{}: `{code}` has no help",
+                        path.display()
+                    );
+                    assert!(
+                        item.labels.as_ref().is_some_and(|l| !l.is_empty()),
+                        "{}: `{code}` has no label",
+                        path.display()
+                    );
                 }
                 if let Err(e) = golden(&path.with_extension("stderr"), &d.render()) {
                     failures.push(e);

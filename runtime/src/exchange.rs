@@ -49,7 +49,7 @@ impl Exchange {
     }
 
     /// The decoded path segments after the stage prefix.
-    pub fn segments(&self) -> Vec<&str> {
+    pub fn segments(&self) -> crate::path::Segments<'_> {
         self.path.segments(self.parts.uri.path(), self.skip)
     }
 
@@ -74,7 +74,10 @@ impl Exchange {
         T::parse_param(s).ok_or_else(|| {
             GatewayError::new(
                 ResponseType::BadRequestParameters,
-                format!("path parameter `{name}` = {s:?} does not parse as {}", std::any::type_name::<T>()),
+                format!(
+                    "path parameter `{name}` = {s:?} does not parse as {}",
+                    std::any::type_name::<T>()
+                ),
             )
         })
     }
@@ -144,7 +147,8 @@ impl Exchange {
             source_addr: self.remote,
             received_at: self.received_at,
         };
-        let body = Self::read_body(self.body, &self.parts.headers, self.shared.max_body_bytes).await?;
+        let body =
+            Self::read_body(self.body, &self.parts.headers, self.shared.max_body_bytes).await?;
         Ok(Request {
             parts: self.parts,
             body,

@@ -113,5 +113,6 @@ pub trait Gateway: Send + Sync + 'static {
     fn stage_index(name: &str) -> Option<usize>;
 
     /// Matches the request to a route and runs its integration.
-    fn dispatch(&self, ex: Exchange) -> impl Future<Output = Result<Response, GatewayError>> + Send;
+    fn dispatch(&self, ex: Exchange)
+    -> impl Future<Output = Result<Response, GatewayError>> + Send;
 }

@@ -6,6 +6,7 @@
 //! that do not decode to UTF-8 are refused before any route is matched.
 
 use percent_encoding::percent_decode_str;
+use smallvec::SmallVec;
 use std::fmt;
 
 /// Why a request path was refused.
@@ -51,7 +52,8 @@ struct Seg {
 /// The index does not own the path; pass the same `&str` it was built from to its accessors.
 #[derive(Debug, Clone, Default)]
 pub struct PathIndex {
-    segs: Vec<Seg>,
+    // Inline for paths of up to 8 segments: no allocation on the common path.
+    segs: SmallVec<[Seg; 8]>,
     decoded: String,
     trailing_slash: bool,
 }
@@ -72,7 +74,6 @@ impl PathIndex {
             None => (rest, false),
         };
         index.trailing_slash = trailing;
-        index.segs.reserve(8);
         let mut start = 1usize;
         for raw in body.split('/') {
             let end = start + raw.len();
@@ -125,8 +126,8 @@ impl PathIndex {
         }
     }
 
-    /// The decoded segments from `from` on, for matching.
-    pub fn segments<'a>(&'a self, path: &'a str, from: usize) -> Vec<&'a str> {
+    /// The decoded segments from `from` on, for matching (inline up to 8, no allocation).
+    pub fn segments<'a>(&'a self, path: &'a str, from: usize) -> Segments<'a> {
         (from.min(self.segs.len())..self.segs.len())
             .map(|i| self.segment(path, i))
             .collect()
@@ -159,6 +160,9 @@ impl PathIndex {
     }
 }
 
+/// Decoded path segments, stored inline for short paths.
+pub type Segments<'a> = SmallVec<[&'a str; 8]>;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,10 +194,19 @@ mod tests {
 
     #[test]
     fn refuses_dot_segments_bad_utf8_and_relative_targets() {
-        assert_eq!(PathIndex::parse("/a/../b").unwrap_err(), PathError::DotSegment);
+        assert_eq!(
+            PathIndex::parse("/a/../b").unwrap_err(),
+            PathError::DotSegment
+        );
         assert_eq!(PathIndex::parse("/a/.").unwrap_err(), PathError::DotSegment);
-        assert_eq!(PathIndex::parse("/a/%2e%2E/b").unwrap_err(), PathError::DotSegment);
-        assert_eq!(PathIndex::parse("/a/%FF").unwrap_err(), PathError::InvalidEncoding);
+        assert_eq!(
+            PathIndex::parse("/a/%2e%2E/b").unwrap_err(),
+            PathError::DotSegment
+        );
+        assert_eq!(
+            PathIndex::parse("/a/%FF").unwrap_err(),
+            PathError::InvalidEncoding
+        );
         assert_eq!(PathIndex::parse("*").unwrap_err(), PathError::NotAbsolute);
         // `...` is an ordinary name, and a lone `%` that is not an escape stays literal.
         assert_eq!(segs("/a/..."), ["a", "..."]);

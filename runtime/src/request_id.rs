@@ -107,8 +107,14 @@ mod tests {
     #[test]
     fn a_client_uuid_is_kept_and_anything_else_replaced() {
         let mut h = HeaderMap::new();
-        h.insert("x-amzn-requestid", HeaderValue::from_static("C0FFEE00-1234-4abc-8def-0123456789AB"));
-        assert_eq!(RequestId::from_headers(&h).as_str(), "c0ffee00-1234-4abc-8def-0123456789ab");
+        h.insert(
+            "x-amzn-requestid",
+            HeaderValue::from_static("C0FFEE00-1234-4abc-8def-0123456789AB"),
+        );
+        assert_eq!(
+            RequestId::from_headers(&h).as_str(),
+            "c0ffee00-1234-4abc-8def-0123456789ab"
+        );
         h.insert("x-amzn-requestid", HeaderValue::from_static("not-a-uuid"));
         assert_ne!(RequestId::from_headers(&h).as_str(), "not-a-uuid");
     }

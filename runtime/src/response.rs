@@ -216,9 +216,11 @@ impl GatewayError {
                 r#"{"message":"Bad Request"}"#,
                 Some("BadRequestException"),
             ),
-            (Flavor::Http, BadRequest) => {
-                (StatusCode::BAD_REQUEST, r#"{"message":"Bad Request"}"#, None)
-            }
+            (Flavor::Http, BadRequest) => (
+                StatusCode::BAD_REQUEST,
+                r#"{"message":"Bad Request"}"#,
+                None,
+            ),
             (Flavor::Rest, BadRequestParameters) => (
                 StatusCode::BAD_REQUEST,
                 r#"{"message":"Invalid request parameters"}"#,
@@ -275,7 +277,11 @@ impl GatewayError {
     /// Renders the gateway response for `flavor`.
     pub fn into_response(self, flavor: Flavor) -> Response {
         let (status, body, error_type) = self.parts(flavor);
-        let mut r = with_body(status, "application/json", Bytes::from_static(body.as_bytes()));
+        let mut r = with_body(
+            status,
+            "application/json",
+            Bytes::from_static(body.as_bytes()),
+        );
         if let Some(t) = error_type {
             r.headers_mut()
                 .insert("x-amzn-errortype", HeaderValue::from_static(t));

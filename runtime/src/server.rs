@@ -36,7 +36,7 @@ pub struct ServerConfig {
     stage_variables: Vec<StageVariableOverride>,
     shutdown_grace: Duration,
     max_body_bytes: usize,
-    header_read_timeout: Duration,
+    header_read_timeout: Option<Duration>,
 }
 
 /// A stage variable set at start-up, overriding (or adding to) the compiled ones.
@@ -59,7 +59,7 @@ impl Default for ServerConfig {
             stage_variables: Vec::new(),
             shutdown_grace: Duration::from_secs(30),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            header_read_timeout: Duration::from_secs(30),
+            header_read_timeout: Some(Duration::from_secs(30)),
         }
     }
 }
@@ -102,8 +102,9 @@ impl ServerConfig {
         self
     }
 
-    /// Time a client has to send its request headers (HTTP/1.1). Default 30 s.
-    pub fn header_read_timeout(mut self, d: Duration) -> Self {
+    /// Time a client has to send its request headers (HTTP/1.1), against slow-loris clients;
+    /// `None` turns the limit off. Default 30 s.
+    pub fn header_read_timeout(mut self, d: Option<Duration>) -> Self {
         self.header_read_timeout = d;
         self
     }
@@ -130,7 +131,11 @@ impl std::fmt::Display for ServeError {
         match self {
             ServeError::Bind(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
             ServeError::UnknownStage { stage, known } => {
-                write!(f, "the API has no stage `{stage}`; it has: {}", known.join(", "))
+                write!(
+                    f,
+                    "the API has no stage `{stage}`; it has: {}",
+                    known.join(", ")
+                )
             }
             ServeError::AtRootNeedsStage => {
                 f.write_str("mounting at the root needs one stage: pass --stage NAME")
@@ -204,7 +209,11 @@ impl<G: Gateway> Server<G> {
         } else {
             Mount::Prefix {
                 only,
-                default: if only.is_none() { find("$default") } else { None },
+                default: if only.is_none() {
+                    find("$default")
+                } else {
+                    None
+                },
             }
         };
         let stages = spec
@@ -418,7 +427,10 @@ impl<G: Gateway> Inner<G> {
 fn strip_body(response: &mut Response) {
     use http_body::Body as _;
     if let Some(len) = response.body().size_hint().exact() {
-        if !response.headers().contains_key(http::header::CONTENT_LENGTH) {
+        if !response
+            .headers()
+            .contains_key(http::header::CONTENT_LENGTH)
+        {
             response
                 .headers_mut()
                 .insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(len));

@@ -48,7 +48,11 @@ impl Default for PetStore {
             kind: Some(kind.into()),
         };
         PetStore {
-            pets: Mutex::new(vec![pet(1, "Fido", "dog"), pet(2, "Tom", "cat"), pet(3, "Nemo", "fish")]),
+            pets: Mutex::new(vec![
+                pet(1, "Fido", "dog"),
+                pet(2, "Tom", "cat"),
+                pet(3, "Nemo", "fish"),
+            ]),
         }
     }
 }
@@ -59,7 +63,11 @@ fn message(status: StatusCode, text: &str) -> tollgate::Response {
 
 impl petstore::Petstore for PetStore {
     async fn list_pets(&self, _request: Request) -> HandlerResult {
-        let pets = self.pets.lock().map_err(|_| "pet store lock poisoned")?.clone();
+        let pets = self
+            .pets
+            .lock()
+            .map_err(|_| "pet store lock poisoned")?
+            .clone();
         Ok(response::json(StatusCode::OK, &pets))
     }
 

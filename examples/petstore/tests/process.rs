@@ -1,11 +1,11 @@
 //! The petstore *binary*: it prints where it listens, serves, and on SIGTERM finishes the
 //! requests in flight before exiting cleanly.
 
-use tollgate::http::StatusCode;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use tollgate::http::StatusCode;
 use tollgate_e2e::{Client, PROTOCOLS, Proto, Upstream};
 
 struct Gateway {
@@ -30,7 +30,9 @@ fn spawn(args: &[&str]) -> Gateway {
         .expect("start the petstore binary");
     let stdout = child.stdout.take().expect("stdout");
     let mut first = String::new();
-    BufReader::new(stdout).read_line(&mut first).expect("read the first line");
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("read the first line");
     let addr = first
         .trim()
         .strip_prefix("listening on http://")
@@ -53,9 +55,13 @@ async fn the_binary_serves_the_petstore() {
     let gw = spawn(&[]);
     let client = Client::new();
     for proto in PROTOCOLS {
-        let pets = client.get(proto, &format!("http://{}/prod/pets", gw.addr)).await;
+        let pets = client
+            .get(proto, &format!("http://{}/prod/pets", gw.addr))
+            .await;
         assert_eq!(pets.status, StatusCode::OK);
-        let nope = client.get(proto, &format!("http://{}/prod/nope", gw.addr)).await;
+        let nope = client
+            .get(proto, &format!("http://{}/prod/nope", gw.addr))
+            .await;
         assert_eq!(nope.status, StatusCode::FORBIDDEN);
         assert_eq!(nope.text(), r#"{"message":"Missing Authentication Token"}"#);
     }
@@ -69,14 +75,21 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits_zero() {
     let client = Client::new();
     let mut in_flight = Vec::new();
     for i in 0..12 {
-        let proto = if i % 2 == 0 { Proto::Http1 } else { Proto::Http2 };
+        let proto = if i % 2 == 0 {
+            Proto::Http1
+        } else {
+            Proto::Http2
+        };
         let url = format!("http://{}/prod/proxy/job/{i}?sleep_ms=800", gw.addr);
         let client = client.clone();
         in_flight.push(tokio::spawn(async move { client.get(proto, &url).await }));
     }
     let deadline = Instant::now() + Duration::from_secs(10);
     while up.hits() < 12 {
-        assert!(Instant::now() < deadline, "requests never reached the upstream");
+        assert!(
+            Instant::now() < deadline,
+            "requests never reached the upstream"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     sigterm(&gw.child);

@@ -117,7 +117,8 @@ impl Exchange {
         let client_ip = self.remote.ip().to_string();
         append_forwarded_for(&mut headers, &client_ip);
         let shared = self.shared.clone();
-        let body = Exchange::read_body(self.body, &self.parts.headers, shared.max_body_bytes).await?;
+        let body =
+            Exchange::read_body(self.body, &self.parts.headers, shared.max_body_bytes).await?;
 
         let mut req = http::Request::new(Full::new(body));
         *req.method_mut() = method;
@@ -155,7 +156,9 @@ impl Exchange {
         for part in spec.uri {
             match part {
                 UriPart::Literal(l) => s.push_str(l),
-                UriPart::StageVariable(v) => s.push_str(self.stage().variables.get(v).unwrap_or("")),
+                UriPart::StageVariable(v) => {
+                    s.push_str(self.stage().variables.get(v).unwrap_or(""))
+                }
                 UriPart::Segment(i) => s.push_str(self.raw_segment(*i)),
                 UriPart::Tail(i) => s.push_str(self.raw_tail(*i)),
             }
@@ -234,7 +237,8 @@ fn response_headers(upstream: HeaderMap) -> HeaderMap {
             continue;
         }
         if REMAP_RESPONSE.contains(&n) {
-            if let Ok(remapped) = HeaderName::from_bytes(format!("x-amzn-remapped-{n}").as_bytes()) {
+            if let Ok(remapped) = HeaderName::from_bytes(format!("x-amzn-remapped-{n}").as_bytes())
+            {
                 out.append(remapped, value);
             }
             continue;
@@ -251,7 +255,10 @@ mod tests {
     #[test]
     fn request_headers_lose_hop_by_hop_and_connection_listed_names() {
         let mut h = HeaderMap::new();
-        h.insert("connection", HeaderValue::from_static("keep-alive, x-secret"));
+        h.insert(
+            "connection",
+            HeaderValue::from_static("keep-alive, x-secret"),
+        );
         h.insert("x-secret", HeaderValue::from_static("1"));
         h.insert("te", HeaderValue::from_static("trailers"));
         h.insert("host", HeaderValue::from_static("gateway"));

@@ -222,7 +222,10 @@ impl Client {
             Proto::Http1 => &self.h1,
             Proto::Http2 => &self.h2,
         };
-        let resp = client.request(req).await.expect("the request reaches the gateway");
+        let resp = client
+            .request(req)
+            .await
+            .expect("the request reaches the gateway");
         let (parts, body) = resp.into_parts();
         let body = body.collect().await.expect("read the body").to_bytes();
         Reply {
@@ -246,13 +249,17 @@ impl Client {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        self.send(proto, req.body(Full::new(body.into())).expect("valid request"))
-            .await
+        self.send(
+            proto,
+            req.body(Full::new(body.into())).expect("valid request"),
+        )
+        .await
     }
 
     /// `GET url`.
     pub async fn get(&self, proto: Proto, url: &str) -> Reply {
-        self.request(proto, Method::GET, url, &[], Bytes::new()).await
+        self.request(proto, Method::GET, url, &[], Bytes::new())
+            .await
     }
 }
 
@@ -272,7 +279,9 @@ pub struct Upstream {
 impl Upstream {
     /// Starts one on `127.0.0.1:0`.
     pub async fn start() -> Upstream {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind upstream");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind upstream");
         let addr = listener.local_addr().expect("upstream addr");
         let hits = Arc::new(AtomicUsize::new(0));
         let (tx, mut rx) = oneshot::channel::<()>();
@@ -327,7 +336,11 @@ async fn echo(
 ) -> http::Response<Full<Bytes>> {
     hits.fetch_add(1, Ordering::SeqCst);
     let (parts, body) = req.into_parts();
-    let body = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    let body = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
     let query = parts.uri.query().unwrap_or("").to_owned();
     if let Some(ms) = query
         .split('&')
@@ -346,7 +359,12 @@ async fn echo(
     let headers: serde_json::Map<String, serde_json::Value> = parts
         .headers
         .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into(),
+            )
+        })
         .collect();
     let echo = serde_json::json!({
         "method": parts.method.as_str(),

@@ -34,7 +34,9 @@ async fn a_method_without_a_route_falls_through_to_the_greedy_route() {
     let up = Upstream::start().await;
     let gw = http_api(&up).await;
     let c = Client::new();
-    let r = c.request(Proto::Http1, Method::POST, &gw.url("/pets/7"), &[], "hi").await;
+    let r = c
+        .request(Proto::Http1, Method::POST, &gw.url("/pets/7"), &[], "hi")
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     let echo = r.json();
     assert_eq!(echo["path"], "/pets/7");

@@ -29,18 +29,30 @@ async fn lists_creates_and_finds_pets_over_both_protocols() {
         assert!(pets.as_array().is_some_and(|a| !a.is_empty()), "{pets}");
         assert_eq!(
             list.version,
-            if proto == Proto::Http2 { Version::HTTP_2 } else { Version::HTTP_11 }
+            if proto == Proto::Http2 {
+                Version::HTTP_2
+            } else {
+                Version::HTTP_11
+            }
         );
 
         let created = client
-            .request(proto, Method::POST, &gw.url("/prod/pets"), &[("content-type", "application/json")], r#"{"name":"Rex"}"#)
+            .request(
+                proto,
+                Method::POST,
+                &gw.url("/prod/pets"),
+                &[("content-type", "application/json")],
+                r#"{"name":"Rex"}"#,
+            )
             .await;
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
         let pet = created.json();
         assert_eq!(pet["name"], "Rex");
         let id = pet["id"].as_u64().expect("numeric id");
 
-        let found = client.get(proto, &gw.url(&format!("/prod/pets/{id}"))).await;
+        let found = client
+            .get(proto, &gw.url(&format!("/prod/pets/{id}")))
+            .await;
         assert_eq!(found.status, StatusCode::OK);
         assert_eq!(found.json(), pet);
 
@@ -61,11 +73,16 @@ async fn a_bad_pet_is_refused_and_nothing_is_stored() {
     let client = Client::new();
     let before = client.get(Proto::Http1, &gw.url("/prod/pets")).await.json();
     for body in ["", "{", r#"{"name": 7}"#, r#"{"name":"  "}"#] {
-        let r = client.request(Proto::Http1, Method::POST, &gw.url("/prod/pets"), &[], body).await;
+        let r = client
+            .request(Proto::Http1, Method::POST, &gw.url("/prod/pets"), &[], body)
+            .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body:?}");
         assert_eq!(r.json()["message"], "Invalid request body");
     }
-    assert_eq!(client.get(Proto::Http1, &gw.url("/prod/pets")).await.json(), before);
+    assert_eq!(
+        client.get(Proto::Http1, &gw.url("/prod/pets")).await.json(),
+        before
+    );
     gw.stop().await;
 }
 
@@ -87,9 +104,14 @@ async fn status_is_a_mock_and_unknown_routes_get_api_gateways_403() {
             (Method::HEAD, "/prod/status"),
             (Method::GET, "/prod/proxy"),
         ] {
-            let r = client.request(proto, method.clone(), &gw.url(path), &[], "").await;
+            let r = client
+                .request(proto, method.clone(), &gw.url(path), &[], "")
+                .await;
             assert_eq!(r.status, StatusCode::FORBIDDEN, "{method} {path}");
-            assert_eq!(r.header("x-amzn-errortype"), Some("MissingAuthenticationTokenException"));
+            assert_eq!(
+                r.header("x-amzn-errortype"),
+                Some("MissingAuthenticationTokenException")
+            );
             if method != Method::HEAD {
                 assert_eq!(r.text(), r#"{"message":"Missing Authentication Token"}"#);
             }
@@ -103,29 +125,69 @@ async fn status_is_a_mock_and_unknown_routes_get_api_gateways_403() {
 async fn both_stages_are_mounted_and_each_has_its_own_prefix() {
     let gw = petstore(ServerConfig::default()).await;
     let client = Client::new();
-    assert_eq!(client.get(Proto::Http1, &gw.url("/dev/status")).await.status, StatusCode::OK);
-    assert_eq!(client.get(Proto::Http1, &gw.url("/dev/pets")).await.status, StatusCode::OK);
+    assert_eq!(
+        client
+            .get(Proto::Http1, &gw.url("/dev/status"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        client.get(Proto::Http1, &gw.url("/dev/pets")).await.status,
+        StatusCode::OK
+    );
     gw.stop().await;
 
     let only_prod = petstore(ServerConfig::default().stage("prod")).await;
-    assert_eq!(client.get(Proto::Http1, &only_prod.url("/prod/status")).await.status, StatusCode::OK);
-    assert_eq!(client.get(Proto::Http1, &only_prod.url("/dev/status")).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        client
+            .get(Proto::Http1, &only_prod.url("/prod/status"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        client
+            .get(Proto::Http1, &only_prod.url("/dev/status"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     only_prod.stop().await;
 
     let at_root = petstore(ServerConfig::default().stage("prod").at_root(true)).await;
-    assert_eq!(client.get(Proto::Http1, &at_root.url("/status")).await.status, StatusCode::OK);
-    assert_eq!(client.get(Proto::Http1, &at_root.url("/prod/status")).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        client
+            .get(Proto::Http1, &at_root.url("/status"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        client
+            .get(Proto::Http1, &at_root.url("/prod/status"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     at_root.stop().await;
 }
 
 #[tokio::test]
 async fn the_proxy_forwards_to_the_stage_variable_upstream() {
     let upstream = Upstream::start().await;
-    let gw = petstore(ServerConfig::default().stage_variable(upstream_override(upstream.url()))).await;
+    let gw =
+        petstore(ServerConfig::default().stage_variable(upstream_override(upstream.url()))).await;
     let client = Client::new();
     for proto in PROTOCOLS {
         let r = client
-            .request(proto, Method::PUT, &gw.url("/prod/proxy/a/b%20c?x=1&y=2"), &[("x-custom", "v")], "payload")
+            .request(
+                proto,
+                Method::PUT,
+                &gw.url("/prod/proxy/a/b%20c?x=1&y=2"),
+                &[("x-custom", "v")],
+                "payload",
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
         let echo = r.json();
@@ -143,7 +205,11 @@ async fn the_proxy_forwards_to_the_stage_variable_upstream() {
 #[tokio::test]
 async fn a_stopped_upstream_is_a_502() {
     let port = closed_port().await;
-    let gw = petstore(ServerConfig::default().stage_variable(upstream_override(format!("http://127.0.0.1:{port}")))).await;
+    let gw = petstore(
+        ServerConfig::default()
+            .stage_variable(upstream_override(format!("http://127.0.0.1:{port}"))),
+    )
+    .await;
     let client = Client::new();
     for proto in PROTOCOLS {
         let r = client.get(proto, &gw.url("/prod/proxy/anything")).await;

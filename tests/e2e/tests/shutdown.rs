@@ -19,19 +19,29 @@ async fn in_flight_requests_finish_during_shutdown() {
     let client = Client::new();
     let mut in_flight = Vec::new();
     for (i, proto) in PROTOCOLS.iter().cycle().take(16).enumerate() {
-        let (client, url, proto) = (client.clone(), gw.url(&format!("/test/users/u{i}/repos/r?sleep_ms=700")), *proto);
+        let (client, url, proto) = (
+            client.clone(),
+            gw.url(&format!("/test/users/u{i}/repos/r?sleep_ms=700")),
+            *proto,
+        );
         in_flight.push(tokio::spawn(async move { client.get(proto, &url).await }));
     }
     // Wait until every request has reached the upstream, then begin the shutdown.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while up.hits() < 16 {
-        assert!(std::time::Instant::now() < deadline, "requests never reached the upstream");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "requests never reached the upstream"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let addr = gw.addr;
     gw.begin_shutdown();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "the listener is closed");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "the listener is closed"
+    );
 
     for r in in_flight {
         let r = r.await.expect("request task");
