@@ -3,9 +3,19 @@
 
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
-use tollgate_dsl::ir::{Api, Flavor, Integration, ParamType, Route, SegmentKind, UriPart};
+use tollgate_dsl::ir::{
+    Api, Flavor, Integration, ParamLocation, ParamType, Route, SegmentKind, UriPart, Validator,
+};
+use tollgate_dsl::schema::{NodeId, SchemaSet};
 
-use crate::router;
+use crate::{model, router};
+
+/// The compiled models of an API: the schema arena and each model's root node, in
+/// `api.models` order.
+pub(crate) struct Models<'a> {
+    pub(crate) set: &'a SchemaSet,
+    pub(crate) roots: &'a [NodeId],
+}
 
 /// Names derived from the API name.
 pub(crate) struct Names {
@@ -38,11 +48,12 @@ enum ParamKind {
     Greedy(usize),
 }
 
-pub(crate) fn generate(api: &Api) -> TokenStream {
+pub(crate) fn generate(api: &Api, models: &Models<'_>) -> TokenStream {
     let names = Names::of(api);
     let handlers = handler_fns(api);
     let trait_tokens = handler_trait(api, &names, &handlers);
     let specs = specs(api);
+    let validation = validation(api, models);
     let gateway = gateway_impl(api, &names, &handlers);
     let api_ty = &names.api;
     let trait_ident = &names.handlers;
@@ -78,7 +89,123 @@ pub(crate) fn generate(api: &Api) -> TokenStream {
 
         #specs
 
+        #validation
+
         #gateway
+    }
+}
+
+/// The validator that applies to `route`: its own, else the API's.
+fn effective_validator(api: &Api, route: &Route) -> Validator {
+    route
+        .request
+        .validator
+        .as_ref()
+        .or(api.validator.as_ref())
+        .map(|v| v.value)
+        .unwrap_or(Validator::None)
+}
+
+/// Whether `route` validates anything (so its dispatch arm calls `validate`).
+fn validates(api: &Api, route: &Route) -> bool {
+    let v = effective_validator(api, route);
+    (v.params() && route.request.parameters.iter().any(|p| p.required))
+        || (v.body() && !route.request.models.is_empty())
+}
+
+fn validation(api: &Api, models: &Models<'_>) -> TokenStream {
+    let c = quote!(::tollgate::__codegen);
+    let mut used = vec![false; api.models.len()];
+    let routes: Vec<TokenStream> = api
+        .routes
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| validates(api, r))
+        .map(|(id, r)| {
+            let v = effective_validator(api, r);
+            let mut required: Vec<_> = if v.params() {
+                r.request.parameters.iter().filter(|p| p.required).collect()
+            } else {
+                Vec::new()
+            };
+            // API Gateway lists missing names in the order of their full keys.
+            required.sort_by(|a, b| (a.location, &a.name).cmp(&(b.location, &b.name)));
+            let required = required.iter().map(|p| {
+                let name = &p.name;
+                let source = match p.location {
+                    ParamLocation::Header => quote!(#c::ParamSource::Header),
+                    ParamLocation::Querystring => quote!(#c::ParamSource::Querystring),
+                    ParamLocation::Path => {
+                        let i = r
+                            .path
+                            .segments
+                            .iter()
+                            .position(|s| matches!(&s.kind, SegmentKind::Param { name: n, .. } | SegmentKind::Greedy { name: n } if n == name))
+                            .unwrap_or_default();
+                        quote!(#c::ParamSource::Path(#i))
+                    }
+                };
+                let name = if p.location == ParamLocation::Header { name.to_ascii_lowercase() } else { name.clone() };
+                quote!(#c::RequiredParam { source: #source, name: #name })
+            });
+            let body_models: Vec<TokenStream> = if v.body() {
+                r.request
+                    .models
+                    .iter()
+                    .filter_map(|m| {
+                        let i = api.models.iter().position(|x| x.name.value == m.model.value)?;
+                        used[i] = true;
+                        let ident = format_ident!("__TOLLGATE_MODEL_{}", i);
+                        let ct = m.content_type.value.to_ascii_lowercase();
+                        Some(quote!((#ct, &#ident)))
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let ident = format_ident!("__TOLLGATE_VALIDATION_{}", id);
+            quote! {
+                static #ident: #c::RequestValidation = #c::RequestValidation {
+                    required: &[#(#required),*],
+                    models: &[#(#body_models),*],
+                };
+            }
+        })
+        .collect();
+    let specs = api
+        .models
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| used[*i])
+        .map(|(i, m)| {
+            let ident = format_ident!("__TOLLGATE_MODEL_{}", i);
+            let f = model::node_fn(models.roots[i]);
+            let name = &m.name.value;
+            quote! {
+                static #ident: #c::ModelSpec = #c::ModelSpec {
+                    name: #name,
+                    is_valid: |v| {
+                        #c::schema::begin();
+                        #f(v, &#c::schema::Path::Root, &mut #c::schema::Fast)
+                    },
+                    violations: |v| {
+                        #c::schema::begin();
+                        let mut c = #c::schema::Collect::default();
+                        #f(v, &#c::schema::Path::Root, &mut c);
+                        c.0
+                    },
+                };
+            }
+        });
+    let validators = if used.iter().any(|u| *u) {
+        model::validators(models.set)
+    } else {
+        quote!()
+    };
+    quote! {
+        #(#routes)*
+        #(#specs)*
+        #validators
     }
 }
 
@@ -278,11 +405,19 @@ fn gateway_impl(api: &Api, names: &Names, handlers: &[HandlerFn<'_>]) -> TokenSt
                 }
                 _ => None,
             });
+        let validate_request = validates(api, r).then(|| {
+            let ident = format_ident!("__TOLLGATE_VALIDATION_{}", id);
+            quote! {
+                let mut ex = ex;
+                ex.validate(&#ident).await?;
+            }
+        });
         let body = match &r.integration {
             Integration::Mock { .. } => {
                 let ident = format_ident!("__TOLLGATE_MOCK_{}", id);
                 quote!({
                     #(#validate)*
+                    #validate_request
                     ::core::result::Result::Ok(ex.mock(&#ident))
                 })
             }
@@ -290,6 +425,7 @@ fn gateway_impl(api: &Api, names: &Names, handlers: &[HandlerFn<'_>]) -> TokenSt
                 let ident = format_ident!("__TOLLGATE_PROXY_{}", id);
                 quote!({
                     #(#validate)*
+                    #validate_request
                     ex.forward(&#ident).await
                 })
             }
@@ -309,6 +445,7 @@ fn gateway_impl(api: &Api, names: &Names, handlers: &[HandlerFn<'_>]) -> TokenSt
                 let args = h.params.iter().map(|(ident, _, _)| ident);
                 quote! {{
                     #(#extract)*
+                    #validate_request
                     let request = ex.into_request(&__TOLLGATE_ROUTES[#id]).await?;
                     ::tollgate::__codegen::handler_response(
                         self.handlers.#method(request, #(#args),*).await,

@@ -3,6 +3,7 @@
 //! Each rule reports into the [`Sink`] and the checks go on, so one run shows every problem.
 
 use crate::diagnostics::Sink;
+use crate::ir::Span;
 use crate::ir::{
     Api, Flavor, Integration, MIN_TIMEOUT_MS, Method, Route, SegmentKind, UriPart, is_variable_name,
 };
@@ -23,6 +24,190 @@ pub fn check(api: &Api, sink: &mut Sink) {
     check_stages(api, sink);
     check_routes(api, sink);
     check_integrations(api, sink);
+    check_models(api, sink);
+    check_requests(api, sink);
+}
+
+/// The base URI a model is registered under in the [`crate::schema::SchemaSet`]; API Gateway's
+/// model URLs (`https://apigateway.amazonaws.com/restapis/{id}/models/NAME`) resolve to it.
+pub fn model_uri(name: &str) -> String {
+    format!("model:{name}")
+}
+
+fn check_models(api: &Api, sink: &mut Sink) {
+    let mut seen: HashMap<&str, &crate::ir::Model> = HashMap::new();
+    for model in &api.models {
+        let name = model.name.value.as_str();
+        if let Some(first) = seen.get(name) {
+            // Defaults come last, so a clash with one is reported on the user's model.
+            let (user, other) = match model.origin {
+                crate::ir::ModelOrigin::Default => (*first, model),
+                _ => (model, *first),
+            };
+            if matches!(other.origin, crate::ir::ModelOrigin::Default) {
+                sink.error(
+                    "check::duplicate-model",
+                    format!("`{name}` is one of API Gateway's default models"),
+                    user.name.span,
+                    "already defined",
+                    "every API has `Empty` and `Error`; give this model another name",
+                );
+            } else {
+                sink.error_with(
+                    "check::duplicate-model",
+                    format!("model `{name}` is declared twice"),
+                    &[
+                        (model.name.span, "second declaration"),
+                        (first.name.span, "first declared here"),
+                    ],
+                    "rename one of them",
+                );
+            }
+            continue;
+        }
+        seen.insert(name, model);
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            sink.error(
+                "check::bad-model-name",
+                format!("`{name}` is not a valid model name"),
+                model.name.span,
+                "invalid name",
+                "API Gateway model names are alphanumeric, e.g. `NewPet`",
+            );
+        }
+    }
+    let uris: Vec<String> = api
+        .models
+        .iter()
+        .map(|m| model_uri(&m.name.value))
+        .collect();
+    let roots: Vec<(&str, &serde_json::Value)> = uris
+        .iter()
+        .map(String::as_str)
+        .zip(api.models.iter().map(|m| &m.schema))
+        .collect();
+    let errors = match crate::schema::compile(&roots) {
+        Err(errors) => errors,
+        Ok((set, _)) => match set.unguarded_cycle() {
+            Some(node) => vec![crate::schema::SchemaError {
+                location: set.node(node).location.clone(),
+                message: "this schema refers back to itself without descending into the document".to_owned(),
+                help: "a `$ref`/`allOf`/`anyOf`/`oneOf`/`not` loop never terminates; reach the recursion through `properties` or `items`".to_owned(),
+            }],
+            None => Vec::new(),
+        },
+    };
+    {
+        for e in errors {
+            let model = api
+                .models
+                .iter()
+                .zip(&uris)
+                .find(|(_, uri)| e.location.starts_with(&format!("{uri}#")))
+                .map(|(m, _)| m);
+            let (span, label) = match model {
+                Some(m) => {
+                    let pointer = e.location.split_once('#').map(|(_, p)| p).unwrap_or("");
+                    let at = if pointer.is_empty() {
+                        "the root"
+                    } else {
+                        pointer
+                    };
+                    (
+                        m.origin.span(m.name.span),
+                        format!("in model `{}`, at {at}", m.name.value),
+                    )
+                }
+                None => (api.name.span, e.location.clone()),
+            };
+            sink.error("check::bad-schema", e.message, span, label, e.help);
+        }
+    }
+}
+
+fn check_requests(api: &Api, sink: &mut Sink) {
+    let known: Vec<&str> = api.models.iter().map(|m| m.name.value.as_str()).collect();
+    for route in &api.routes {
+        let mut types: HashMap<String, Span> = HashMap::new();
+        for m in &route.request.models {
+            if !known.contains(&m.model.value.as_str()) {
+                let close = known
+                    .iter()
+                    .filter(|k| k.eq_ignore_ascii_case(&m.model.value))
+                    .map(|k| format!("did you mean `{k}`? "))
+                    .next()
+                    .unwrap_or_default();
+                sink.error(
+                    "check::unknown-model",
+                    format!("no model named `{}`", m.model.value),
+                    m.model.span,
+                    "unknown model",
+                    format!(
+                        "{close}declare it with `model {} schema-file=\"…\"`; models: {}",
+                        m.model.value,
+                        known.join(", ")
+                    ),
+                );
+            }
+            let ct = m.content_type.value.to_ascii_lowercase();
+            let valid = ct == "$default"
+                || ct.split_once('/').is_some_and(|(a, b)| {
+                    !a.is_empty() && !b.is_empty() && !ct.contains([';', ' '])
+                });
+            if !valid {
+                sink.error(
+                    "check::bad-content-type",
+                    format!("`{}` is not a MIME type", m.content_type.value),
+                    m.content_type.span,
+                    "not type/subtype",
+                    "write a MIME type without parameters, e.g. `application/json`, or `$default`",
+                );
+            }
+            if let Some(first) = types.insert(ct, m.content_type.span) {
+                sink.error_with(
+                    "check::duplicate-request-model",
+                    format!(
+                        "`{} {}` has two request models for `{}`",
+                        route.method.value, route.path, m.content_type.value
+                    ),
+                    &[
+                        (m.content_type.span, "second model for this type"),
+                        (first, "first here"),
+                    ],
+                    "one content type selects one model",
+                );
+            }
+        }
+        let mut params: HashMap<(crate::ir::ParamLocation, String), Span> = HashMap::new();
+        for p in &route.request.parameters {
+            let key_name = if p.location == crate::ir::ParamLocation::Header {
+                p.name.to_ascii_lowercase()
+            } else {
+                p.name.clone()
+            };
+            if let Some(first) = params.insert((p.location, key_name), p.span) {
+                sink.error_with(
+                    "check::duplicate-parameter",
+                    format!(
+                        "request parameter `{}.{}` is declared twice",
+                        p.location.as_str(),
+                        p.name
+                    ),
+                    &[(p.span, "again"), (first, "first here")],
+                    "remove one",
+                );
+            }
+            if p.location == crate::ir::ParamLocation::Path && route.path.param(&p.name).is_none() {
+                sink.error(
+                    "check::unknown-path-param",
+                    format!("`{}` is not a path parameter of `{}`", p.name, route.path),
+                    p.span,
+                    "not in the path",
+                    "path parameters come from `{name}` segments of the resource path",
+                );
+            }
+        }
+    }
 }
 
 fn check_api(api: &Api, sink: &mut Sink) {

@@ -124,11 +124,13 @@ impl Sink {
     }
 }
 
-/// A source file: its display name and text.
+/// A source file: its display name, text, and the directory its relative paths (schema files)
+/// are resolved against.
 #[derive(Debug, Clone)]
 pub struct Source {
     name: String,
     text: Arc<str>,
+    base_dir: std::path::PathBuf,
 }
 
 impl Source {
@@ -137,7 +139,19 @@ impl Source {
         Source {
             name: name.into(),
             text: text.into(),
+            base_dir: std::path::PathBuf::from("."),
         }
+    }
+
+    /// Resolve relative paths in the source against `dir`. Default: the current directory.
+    pub fn with_base_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.base_dir = dir.into();
+        self
+    }
+
+    /// The directory relative paths are resolved against.
+    pub fn base_dir(&self) -> &std::path::Path {
+        &self.base_dir
     }
 
     /// The display name.

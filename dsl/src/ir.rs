@@ -88,6 +88,11 @@ pub struct Api {
     pub max_integration_timeout_ms: Spanned<u64>,
     /// Deployment stages, each mounted at `/{stage}/…` by default.
     pub stages: Vec<Stage>,
+    /// Models (JSON Schema draft 4), user-declared ones first, then the defaults `Empty` and
+    /// `Error` unless the user declared a model of that name.
+    pub models: Vec<Model>,
+    /// The API-wide request validator (`validator …` on `api`); `None` validates nothing.
+    pub validator: Option<Spanned<Validator>>,
     /// Every method of every resource, flattened, in source order.
     pub routes: Vec<Route>,
     /// The span of the whole `api` node.
@@ -191,7 +196,158 @@ pub struct Route {
     pub path: PathTemplate,
     /// What answers the request.
     pub integration: Integration,
+    /// Request models, required parameters and the validator of this method.
+    pub request: RequestSpec,
     /// The span of the method node.
+    pub span: Span,
+}
+
+/// A model: a named JSON Schema (draft 4) for request bodies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    /// The model name (`Pet`); other models reference it with API Gateway's model URL
+    /// `https://apigateway.amazonaws.com/restapis/{id}/models/Pet`.
+    pub name: Spanned<String>,
+    /// The schema document.
+    pub schema: serde_json::Value,
+    /// Where the schema came from.
+    pub origin: ModelOrigin,
+    /// The span of the `model` node (or of the `api` name for the default models).
+    pub span: Span,
+}
+
+/// Where a model's schema was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum ModelOrigin {
+    /// `schema=…` in the KDL file; the span is the string's.
+    Inline {
+        /// The span of the schema string.
+        span: Span,
+    },
+    /// `schema-file=…`, resolved relative to the KDL file.
+    File {
+        /// The path as written.
+        path: String,
+        /// The span of the path string.
+        span: Span,
+    },
+    /// One of API Gateway's default models (`Empty`, `Error`).
+    Default,
+}
+
+impl ModelOrigin {
+    /// The span diagnostics about the schema should point at.
+    pub fn span(&self, fallback: Span) -> Span {
+        match self {
+            ModelOrigin::Inline { span } | ModelOrigin::File { span, .. } => *span,
+            ModelOrigin::Default => fallback,
+        }
+    }
+}
+
+/// Which parts of a request API Gateway validates (its three validator presets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Validator {
+    /// Parameters and body (`validateRequestParameters` and `validateRequestBody`).
+    All,
+    /// Required parameters only.
+    ParamsOnly,
+    /// The body only.
+    BodyOnly,
+    /// Nothing (overrides an API-wide validator for one method).
+    None,
+}
+
+impl Validator {
+    /// Every preset name.
+    pub const ALL: [Validator; 4] = [
+        Validator::All,
+        Validator::ParamsOnly,
+        Validator::BodyOnly,
+        Validator::None,
+    ];
+
+    /// The name used in the language.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Validator::All => "all",
+            Validator::ParamsOnly => "params-only",
+            Validator::BodyOnly => "body-only",
+            Validator::None => "none",
+        }
+    }
+
+    /// Parses a preset name.
+    pub fn parse(s: &str) -> Option<Validator> {
+        Validator::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// Whether required parameters are checked.
+    pub const fn params(self) -> bool {
+        matches!(self, Validator::All | Validator::ParamsOnly)
+    }
+
+    /// Whether the body is checked against its model.
+    pub const fn body(self) -> bool {
+        matches!(self, Validator::All | Validator::BodyOnly)
+    }
+}
+
+/// What a method declares about its requests (API Gateway's method request).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestSpec {
+    /// `requestModels`: content type (or `$default`) → model name.
+    pub models: Vec<RequestModel>,
+    /// `requestParameters`.
+    pub parameters: Vec<RequestParameter>,
+    /// This method's validator; `None` uses the API's.
+    pub validator: Option<Spanned<Validator>>,
+}
+
+/// One entry of a method's request models.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestModel {
+    /// The MIME type it applies to (`application/json` by default), or `$default`.
+    pub content_type: Spanned<String>,
+    /// The model name.
+    pub model: Spanned<String>,
+}
+
+/// Where a request parameter is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamLocation {
+    /// `method.request.header.NAME` (names compare case-insensitively, as HTTP headers do).
+    Header,
+    /// `method.request.path.NAME`
+    Path,
+    /// `method.request.querystring.NAME` (case-sensitive)
+    Querystring,
+}
+
+impl ParamLocation {
+    /// The location's name in `method.request.<location>.<name>`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ParamLocation::Header => "header",
+            ParamLocation::Path => "path",
+            ParamLocation::Querystring => "querystring",
+        }
+    }
+}
+
+/// A declared request parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestParameter {
+    /// Where it is read from.
+    pub location: ParamLocation,
+    /// Its name.
+    pub name: String,
+    /// Whether a validator with parameter checks requires it (present and non-blank).
+    pub required: bool,
+    /// The span of the parameter's key.
     pub span: Span,
 }
 

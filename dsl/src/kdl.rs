@@ -7,11 +7,13 @@
 
 use crate::diagnostics::Sink;
 use crate::ir::{
-    Api, Flavor, Header, Integration, Method, ParamType, PathTemplate, Route, Segment, SegmentKind,
-    Span, Spanned, Stage, StageVariable, UriTemplate, is_param_name,
+    Api, Flavor, Header, Integration, Method, Model, ModelOrigin, ParamLocation, ParamType,
+    PathTemplate, RequestModel, RequestParameter, RequestSpec, Route, Segment, SegmentKind, Span,
+    Spanned, Stage, StageVariable, UriTemplate, Validator, is_param_name,
 };
 use ::kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 use miette::{Diagnostic, MietteDiagnostic, SourceSpan};
+use std::path::Path;
 
 /// Parses KDL text into a document, turning parse errors into diagnostics.
 pub fn parse(text: &str, sink: &mut Sink) -> Option<KdlDocument> {
@@ -42,12 +44,13 @@ pub fn parse(text: &str, sink: &mut Sink) -> Option<KdlDocument> {
 }
 
 /// Reads the single `api` node of a document into the IR. Returns `None` when the document has
-/// no usable `api` node; other errors are recorded in `sink` and reading goes on.
-pub fn read(doc: &KdlDocument, sink: &mut Sink) -> Option<Api> {
+/// no usable `api` node; other errors are recorded in `sink` and reading goes on. Schema files
+/// are read relative to `base_dir`.
+pub fn read(doc: &KdlDocument, base_dir: &Path, sink: &mut Sink) -> Option<Api> {
     let mut api = None;
     for node in doc.nodes() {
         match node.name().value() {
-            "api" if api.is_none() => api = read_api(node, sink),
+            "api" if api.is_none() => api = read_api(node, base_dir, sink),
             "api" => sink.error(
                 "kdl::duplicate-api",
                 "a file describes one API; this is a second `api` node",
@@ -70,7 +73,7 @@ pub fn read(doc: &KdlDocument, sink: &mut Sink) -> Option<Api> {
     api
 }
 
-fn read_api(node: &KdlNode, sink: &mut Sink) -> Option<Api> {
+fn read_api(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<Api> {
     let mut n = NodeReader::new(node);
     let name = match n.arg(0) {
         Some(e) => string(e, sink, "the API name"),
@@ -116,6 +119,8 @@ fn read_api(node: &KdlNode, sink: &mut Sink) -> Option<Api> {
         flavor,
         max_integration_timeout_ms: max_timeout,
         stages: Vec::new(),
+        models: Vec::new(),
+        validator: None,
         routes: Vec::new(),
         span: to_span(node.span()),
     };
@@ -127,14 +132,35 @@ fn read_api(node: &KdlNode, sink: &mut Sink) -> Option<Api> {
                     api.stages.push(stage);
                 }
             }
+            "model" => {
+                if let Some(model) = read_model(child, base_dir, sink) {
+                    api.models.push(model);
+                }
+            }
+            "validator" if api.validator.is_none() => api.validator = read_validator(child, sink),
+            "validator" => duplicate(sink, child, "`api` has one API-wide `validator`"),
             "resource" => read_resource(
                 child,
                 &PathTemplate { segments: vec![] },
                 &mut api.routes,
                 sink,
             ),
-            other => unknown_node(sink, child, other, "`api`", &["stage", "resource"]),
+            other => unknown_node(
+                sink,
+                child,
+                other,
+                "`api`",
+                &["stage", "model", "validator", "resource"],
+            ),
         }
+    }
+    for (name, schema) in default_models() {
+        api.models.push(Model {
+            name: Spanned::new(name.to_owned(), api.name.span),
+            schema,
+            origin: ModelOrigin::Default,
+            span: api.name.span,
+        });
     }
     Some(api)
 }
@@ -313,6 +339,7 @@ fn read_method(
 ) -> Option<Route> {
     NodeReader::new(node).finish(sink, method.as_str());
     let mut integration = None;
+    let mut request = RequestSpec::default();
     for child in children(node) {
         match child.name().value() {
             "integration" if integration.is_none() => {
@@ -325,12 +352,31 @@ fn read_method(
                 "second integration",
                 "remove one of the `integration` nodes",
             ),
+            "request-model" => {
+                if let Some(m) = read_request_model(child, sink) {
+                    request.models.push(m);
+                }
+            }
+            "request-parameter" => {
+                if let Some(p) = read_request_parameter(child, sink) {
+                    request.parameters.push(p);
+                }
+            }
+            "validator" if request.validator.is_none() => {
+                request.validator = read_validator(child, sink)
+            }
+            "validator" => duplicate(sink, child, "a method has one `validator`"),
             other => unknown_node(
                 sink,
                 child,
                 other,
                 &format!("`{}`", method.as_str()),
-                &["integration"],
+                &[
+                    "integration",
+                    "request-model",
+                    "request-parameter",
+                    "validator",
+                ],
             ),
         }
     }
@@ -348,7 +394,93 @@ fn read_method(
         method: Spanned::new(method, name_span(node)),
         path: path.clone(),
         integration: integration?,
+        request,
         span: to_span(node.span()),
+    })
+}
+
+fn read_request_model(node: &KdlNode, sink: &mut Sink) -> Option<RequestModel> {
+    let mut n = NodeReader::new(node);
+    let model = n.arg(0).and_then(|e| string(e, sink, "the model name"));
+    let content_type = n
+        .prop("content-type")
+        .and_then(|e| string(e, sink, "the content type"));
+    n.finish(sink, "request-model");
+    no_children(node, sink);
+    let Some(model) = model else {
+        sink.error(
+            "kdl::missing-argument",
+            "`request-model` needs a model name",
+            name_span(node),
+            "model missing",
+            "write `request-model Pet` (for application/json) or `request-model Pet content-type=\"$default\"`",
+        );
+        return None;
+    };
+    let content_type =
+        content_type.unwrap_or_else(|| Spanned::new("application/json".to_owned(), model.span));
+    Some(RequestModel {
+        content_type,
+        model,
+    })
+}
+
+fn read_request_parameter(node: &KdlNode, sink: &mut Sink) -> Option<RequestParameter> {
+    let mut n = NodeReader::new(node);
+    let key = n.arg(0).and_then(|e| string(e, sink, "the parameter"));
+    let required = n.prop("required").and_then(|e| match e.value() {
+        KdlValue::Bool(b) => Some(*b),
+        other => {
+            sink.error(
+                "kdl::bad-type",
+                format!("`required` must be #true or #false, found `{other}`"),
+                value_span(e),
+                "expected a boolean",
+                "write `required=#true`",
+            );
+            None
+        }
+    });
+    n.finish(sink, "request-parameter");
+    no_children(node, sink);
+    let Some(key) = key else {
+        sink.error(
+            "kdl::missing-argument",
+            "`request-parameter` needs a parameter",
+            name_span(node),
+            "parameter missing",
+            "write `request-parameter \"querystring.page\" required=#true`",
+        );
+        return None;
+    };
+    let bare = key
+        .value
+        .strip_prefix("method.request.")
+        .unwrap_or(&key.value);
+    let parsed = bare.split_once('.').and_then(|(loc, name)| {
+        let location = match loc {
+            "header" => ParamLocation::Header,
+            "path" => ParamLocation::Path,
+            "querystring" => ParamLocation::Querystring,
+            _ => return None,
+        };
+        (!name.is_empty()).then(|| (location, name.to_owned()))
+    });
+    let Some((location, name)) = parsed else {
+        sink.error(
+            "kdl::bad-parameter",
+            format!("`{}` is not a request parameter", key.value),
+            key.span,
+            "expected LOCATION.NAME",
+            "write `header.NAME`, `path.NAME` or `querystring.NAME` (a `method.request.` prefix is allowed)",
+        );
+        return None;
+    };
+    Some(RequestParameter {
+        location,
+        name,
+        required: required.unwrap_or(false),
+        span: key.span,
     })
 }
 
@@ -763,4 +895,158 @@ fn name_span(node: &KdlNode) -> Span {
 
 fn to_span(s: SourceSpan) -> Span {
     Span::new(s.offset(), s.len())
+}
+
+/// API Gateway's two default models, exactly as it creates them.
+fn default_models() -> [(&'static str, serde_json::Value); 2] {
+    [
+        (
+            "Empty",
+            serde_json::json!({
+                "$schema": "http://json-schema.org/draft-04/schema#",
+                "title": "Empty Schema",
+                "type": "object"
+            }),
+        ),
+        (
+            "Error",
+            serde_json::json!({
+                "$schema": "http://json-schema.org/draft-04/schema#",
+                "title": "Error Schema",
+                "type": "object",
+                "properties": { "message": { "type": "string" } }
+            }),
+        ),
+    ]
+}
+
+fn read_model(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<Model> {
+    let mut n = NodeReader::new(node);
+    let name = n.arg(0).and_then(|e| string(e, sink, "the model name"));
+    let inline = n.prop("schema").and_then(|e| string(e, sink, "the schema"));
+    let file = n
+        .prop("schema-file")
+        .and_then(|e| string(e, sink, "the schema file"));
+    n.finish(sink, "model");
+    no_children(node, sink);
+    let Some(name) = name else {
+        sink.error(
+            "kdl::missing-argument",
+            "`model` needs a name",
+            name_span(node),
+            "name missing",
+            "write `model Pet schema-file=\"schemas/pet.json\"`",
+        );
+        return None;
+    };
+    let (text, origin, what) = match (inline, file) {
+        (Some(s), None) => (
+            s.value,
+            ModelOrigin::Inline { span: s.span },
+            "the inline schema".to_owned(),
+        ),
+        (None, Some(f)) => {
+            let path = base_dir.join(&f.value);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    let what = format!("`{}`", f.value);
+                    let origin = ModelOrigin::File {
+                        path: f.value,
+                        span: f.span,
+                    };
+                    (text, origin, what)
+                }
+                Err(e) => {
+                    sink.error(
+                        "kdl::schema-file",
+                        format!("cannot read schema file `{}`: {e}", path.display()),
+                        f.span,
+                        "unreadable",
+                        "schema files are resolved relative to the .kdl file",
+                    );
+                    return None;
+                }
+            }
+        }
+        (Some(s), Some(_)) => {
+            sink.error(
+                "kdl::model-source",
+                format!("model `{}` has both `schema` and `schema-file`", name.value),
+                s.span,
+                "two sources",
+                "keep one: an inline `schema=#\"{…}\"#` or a `schema-file=\"…\"`",
+            );
+            return None;
+        }
+        (None, None) => {
+            sink.error(
+                "kdl::model-source",
+                format!("model `{}` has no schema", name.value),
+                name.span,
+                "no schema",
+                "add `schema=#\"{\"type\":\"object\"}\"#` or `schema-file=\"schemas/model.json\"`",
+            );
+            return None;
+        }
+    };
+    let schema = match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            sink.error(
+                "kdl::schema-json",
+                format!("{what} of model `{}` is not JSON: {e}", name.value),
+                origin.span(name.span),
+                "not JSON",
+                "a model is a JSON Schema (draft 4) document",
+            );
+            return None;
+        }
+    };
+    Some(Model {
+        name,
+        schema,
+        origin,
+        span: to_span(node.span()),
+    })
+}
+
+fn read_validator(node: &KdlNode, sink: &mut Sink) -> Option<Spanned<Validator>> {
+    let mut n = NodeReader::new(node);
+    let value = n.arg(0).and_then(|e| string(e, sink, "the validator"));
+    n.finish(sink, "validator");
+    no_children(node, sink);
+    let names: Vec<_> = Validator::ALL.iter().map(|v| v.as_str()).collect();
+    let Some(value) = value else {
+        sink.error(
+            "kdl::missing-argument",
+            "`validator` needs a preset",
+            name_span(node),
+            "preset missing",
+            format!("write `validator all`; presets: {}", names.join(", ")),
+        );
+        return None;
+    };
+    match Validator::parse(&value.value) {
+        Some(v) => Some(Spanned::new(v, value.span)),
+        None => {
+            sink.error(
+                "kdl::bad-value",
+                format!("unknown validator `{}`", value.value),
+                value.span,
+                "not a validator preset",
+                format!("use one of: {}", names.join(", ")),
+            );
+            None
+        }
+    }
+}
+
+fn duplicate(sink: &mut Sink, node: &KdlNode, what: &str) {
+    sink.error(
+        "kdl::duplicate-node",
+        what.to_owned(),
+        name_span(node),
+        "declared again",
+        "remove one of the two",
+    );
 }

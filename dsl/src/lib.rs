@@ -13,6 +13,7 @@ pub mod check;
 pub mod diagnostics;
 pub mod ir;
 pub mod kdl;
+pub mod schema;
 
 pub use diagnostics::{Diagnostics, Sink, Source};
 
@@ -47,7 +48,8 @@ pub enum LoadError {
 /// Returns every error at once when there is any.
 pub fn compile_kdl(source: &Source) -> Result<Checked, Diagnostics> {
     let mut sink = Sink::new();
-    let api = kdl::parse(source.text(), &mut sink).and_then(|doc| kdl::read(&doc, &mut sink));
+    let api = kdl::parse(source.text(), &mut sink)
+        .and_then(|doc| kdl::read(&doc, source.base_dir(), &mut sink));
     if let Some(api) = &api {
         // Checks run even when reading found errors, so one run reports both kinds.
         check::check(api, &mut sink);
@@ -68,5 +70,15 @@ pub fn load(path: impl AsRef<std::path::Path>) -> Result<Checked, LoadError> {
         path: path.display().to_string(),
         source,
     })?;
-    compile_kdl(&Source::new(path.display().to_string(), text)).map_err(LoadError::Invalid)
+    let dir = path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let dir = if dir.as_os_str().is_empty() {
+        std::path::PathBuf::from(".")
+    } else {
+        dir
+    };
+    compile_kdl(&Source::new(path.display().to_string(), text).with_base_dir(dir))
+        .map_err(LoadError::Invalid)
 }

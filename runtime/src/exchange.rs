@@ -26,11 +26,19 @@ pub(crate) struct Shared {
     pub(crate) max_body_bytes: usize,
 }
 
+/// The request body: not read yet, or read once and kept (validation reads it before the
+/// integration does).
+#[derive(Debug)]
+pub(crate) enum BodyState {
+    Unread(Incoming),
+    Read(Bytes),
+}
+
 /// A request matched to a stage, waiting for its route.
 #[derive(Debug)]
 pub struct Exchange {
     pub(crate) parts: http::request::Parts,
-    pub(crate) body: Incoming,
+    pub(crate) body: BodyState,
     pub(crate) path: PathIndex,
     /// Segments consumed by the stage prefix (0 or 1).
     pub(crate) skip: usize,
@@ -91,37 +99,53 @@ impl Exchange {
         &self.shared.stages[self.stage]
     }
 
-    /// Reads the whole body within the payload limit: 413 `Request Too Long` past it.
-    pub(crate) async fn read_body(
-        body: Incoming,
-        headers: &http::HeaderMap,
-        max: usize,
-    ) -> Result<Bytes, GatewayError> {
-        let declared = headers
+    /// The whole body, read once within the payload limit (413 `Request Too Long` past it).
+    pub(crate) async fn body(&mut self) -> Result<Bytes, GatewayError> {
+        let incoming = match std::mem::replace(&mut self.body, BodyState::Read(Bytes::new())) {
+            BodyState::Read(bytes) => {
+                self.body = BodyState::Read(bytes.clone());
+                return Ok(bytes);
+            }
+            BodyState::Unread(incoming) => incoming,
+        };
+        let max = self.shared.max_body_bytes;
+        let declared = self
+            .parts
+            .headers
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > max as u64) {
+        if let Some(n) = declared.filter(|n| *n > max as u64) {
             return Err(GatewayError::new(
                 ResponseType::RequestTooLarge,
-                format!("content-length {} over {max}", declared.unwrap_or_default()),
+                format!("content-length {n} over {max}"),
             ));
         }
-        match Limited::new(body, max).collect().await {
-            Ok(collected) => Ok(collected.to_bytes()),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(GatewayError::new(
-                ResponseType::RequestTooLarge,
-                format!("body over {max} bytes"),
-            )),
-            Err(e) => Err(GatewayError::new(
-                ResponseType::BadRequest,
-                format!("reading the request body failed: {e}"),
-            )),
-        }
+        let bytes = match Limited::new(incoming, max).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return Err(GatewayError::new(
+                    ResponseType::RequestTooLarge,
+                    format!("body over {max} bytes"),
+                ));
+            }
+            Err(e) => {
+                return Err(GatewayError::new(
+                    ResponseType::BadRequest,
+                    format!("reading the request body failed: {e}"),
+                ));
+            }
+        };
+        self.body = BodyState::Read(bytes.clone());
+        Ok(bytes)
     }
 
     /// Reads the body and builds the handler's [`Request`] for `route`.
-    pub async fn into_request(self, route: &'static RouteSpec) -> Result<Request, GatewayError> {
+    pub async fn into_request(
+        mut self,
+        route: &'static RouteSpec,
+    ) -> Result<Request, GatewayError> {
+        let body = self.body().await?;
         let uri_path = self.parts.uri.path();
         let path_parameters = route
             .params
@@ -147,8 +171,6 @@ impl Exchange {
             source_addr: self.remote,
             received_at: self.received_at,
         };
-        let body =
-            Self::read_body(self.body, &self.parts.headers, self.shared.max_body_bytes).await?;
         Ok(Request {
             parts: self.parts,
             body,

@@ -19,8 +19,10 @@ pub mod integration;
 pub mod path;
 pub mod request_id;
 pub mod response;
+pub mod schema;
 pub mod server;
 pub mod stage;
+pub mod validation;
 
 pub use gateway::{Flavor, Gateway};
 pub use handler::{Context, HandlerError, HandlerResult, Request};
@@ -37,6 +39,11 @@ pub mod __codegen {
     pub use crate::integration::http::{ProxySpec, UriPart};
     pub use crate::integration::mock::MockSpec;
     pub use crate::response::{GatewayError, Response};
+    pub use crate::validation::{ModelSpec, ParamSource, RequestValidation, RequiredParam};
+    /// Compiled JSON Schema validators' helpers.
+    pub mod schema {
+        pub use crate::schema::*;
+    }
 }
 
 pub use bytes;

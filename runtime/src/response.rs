@@ -6,6 +6,7 @@ use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
 use http_body::{Frame, SizeHint};
 use serde::Serialize;
+use serde_json::Value;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -145,8 +146,11 @@ pub enum ResponseType {
     MissingAuthenticationToken,
     /// The request line or path is malformed (`..` segments, bad percent-encoding): 400.
     BadRequest,
-    /// A path parameter does not parse as its declared type: 400.
+    /// A required request parameter is missing, or a path parameter does not parse as its
+    /// declared type: 400.
     BadRequestParameters,
+    /// The body is not JSON or does not satisfy its model: 400 `Invalid request body`.
+    BadRequestBody,
     /// The body is over the payload limit (10 MB): 413.
     RequestTooLarge,
     /// The upstream could not be reached or broke the exchange: 502.
@@ -166,6 +170,7 @@ pub enum ResponseType {
 pub struct GatewayError {
     kind: ResponseType,
     detail: String,
+    message: Option<String>,
 }
 
 impl GatewayError {
@@ -174,6 +179,18 @@ impl GatewayError {
         GatewayError {
             kind,
             detail: detail.into(),
+            message: None,
+        }
+    }
+
+    /// A gateway response whose client-facing message is `message` (e.g. the list of missing
+    /// parameters), rendered as `{"message": "…"}`.
+    pub fn with_message(kind: ResponseType, message: impl Into<String>) -> Self {
+        let message = message.into();
+        GatewayError {
+            kind,
+            detail: message.clone(),
+            message: Some(message),
         }
     }
 
@@ -231,6 +248,16 @@ impl GatewayError {
                 r#"{"message":"Invalid request parameters"}"#,
                 None,
             ),
+            (Flavor::Rest, BadRequestBody) => (
+                StatusCode::BAD_REQUEST,
+                r#"{"message": "Invalid request body"}"#,
+                Some("BadRequestException"),
+            ),
+            (Flavor::Http, BadRequestBody) => (
+                StatusCode::BAD_REQUEST,
+                r#"{"message": "Invalid request body"}"#,
+                None,
+            ),
             (_, RequestTooLarge) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 r#"{"message":"Request Too Long"}"#,
@@ -277,11 +304,12 @@ impl GatewayError {
     /// Renders the gateway response for `flavor`.
     pub fn into_response(self, flavor: Flavor) -> Response {
         let (status, body, error_type) = self.parts(flavor);
-        let mut r = with_body(
-            status,
-            "application/json",
-            Bytes::from_static(body.as_bytes()),
-        );
+        let body = match &self.message {
+            // API Gateway writes these with a space after the colon.
+            Some(m) => Bytes::from(format!(r#"{{"message": {}}}"#, Value::String(m.clone()))),
+            None => Bytes::from_static(body.as_bytes()),
+        };
+        let mut r = with_body(status, "application/json", body);
         if let Some(t) = error_type {
             r.headers_mut()
                 .insert("x-amzn-errortype", HeaderValue::from_static(t));

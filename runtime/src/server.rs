@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::net::TcpListener;
 
-use crate::exchange::{Exchange, Shared};
+use crate::exchange::{BodyState, Exchange, Shared};
 use crate::gateway::{Flavor, Gateway, Method};
 use crate::integration::http::ProxyClient;
 use crate::path::PathIndex;
@@ -374,7 +374,7 @@ impl<G: Gateway> Inner<G> {
                 Some((stage, skip)) => {
                     let ex = Exchange {
                         parts,
-                        body,
+                        body: BodyState::Unread(body),
                         path,
                         skip,
                         method,

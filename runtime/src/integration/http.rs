@@ -110,15 +110,14 @@ const REMAP_RESPONSE: &[&str] = &[
 
 impl Exchange {
     /// Forwards the request to the upstream named by `spec`.
-    pub async fn forward(self, spec: &'static ProxySpec) -> Result<Response, GatewayError> {
+    pub async fn forward(mut self, spec: &'static ProxySpec) -> Result<Response, GatewayError> {
         let uri = self.upstream_uri(spec)?;
         let method = self.parts.method.clone();
         let mut headers = forward_headers(&self.parts.headers);
         let client_ip = self.remote.ip().to_string();
         append_forwarded_for(&mut headers, &client_ip);
         let shared = self.shared.clone();
-        let body =
-            Exchange::read_body(self.body, &self.parts.headers, shared.max_body_bytes).await?;
+        let body = self.body().await?;
 
         let mut req = http::Request::new(Full::new(body));
         *req.method_mut() = method;

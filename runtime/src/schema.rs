@@ -1,0 +1,230 @@
+//! What compiled JSON Schema validators call at run time.
+//!
+//! codegen emits one function per schema node, generic over a [`Report`]: with [`Fast`] it
+//! answers valid/invalid and stops at the first failure (request validation); with [`Collect`]
+//! it records every [`Violation`] with its JSON pointer (the detailed mode and tests).
+//!
+//! The primitives here (number comparison, equality, lengths) must agree with
+//! `tollgate_dsl::schema::interpret`, the build-time reference implementation; the conformance
+//! suite runs through both.
+
+use serde_json::{Map, Number, Value};
+use std::fmt::Write as _;
+
+pub use regex::Regex;
+pub use serde_json;
+pub use std::sync::LazyLock;
+
+/// Where in the document a validator is: a linked list of segments on the stack, so building
+/// it costs nothing unless a violation is recorded.
+#[derive(Debug, Clone, Copy)]
+pub enum Path<'a> {
+    /// The document root.
+    Root,
+    /// A property of the parent.
+    Key(&'a Path<'a>, &'a str),
+    /// An element of the parent.
+    Index(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    /// The JSON pointer (RFC 6901) of this location.
+    pub fn pointer(&self) -> String {
+        let mut parts = Vec::new();
+        let mut at = self;
+        loop {
+            match at {
+                Path::Root => break,
+                Path::Key(parent, k) => {
+                    parts.push(k.replace('~', "~0").replace('/', "~1"));
+                    at = parent;
+                }
+                Path::Index(parent, i) => {
+                    parts.push(i.to_string());
+                    at = parent;
+                }
+            }
+        }
+        parts.iter().rev().fold(String::new(), |mut s, p| {
+            s.push('/');
+            s.push_str(p);
+            s
+        })
+    }
+}
+
+/// One reason a document does not satisfy a schema.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Violation {
+    /// JSON pointer into the document.
+    pub instance: String,
+    /// Location of the schema node whose keyword failed.
+    pub schema: &'static str,
+    /// The keyword.
+    pub keyword: &'static str,
+    /// A message in the style of API Gateway's `validationErrorString`.
+    pub message: String,
+}
+
+/// How a validator reports failures.
+pub trait Report {
+    /// Whether to stop at the first failure.
+    const FAST: bool;
+    /// Records a failure; the message is only built when it is kept.
+    fn fail(
+        &mut self,
+        at: &Path<'_>,
+        schema: &'static str,
+        keyword: &'static str,
+        message: impl FnOnce() -> String,
+    );
+}
+
+/// Valid or not, stopping at the first failure.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Fast;
+
+impl Report for Fast {
+    const FAST: bool = true;
+    #[inline]
+    fn fail(&mut self, _: &Path<'_>, _: &'static str, _: &'static str, _: impl FnOnce() -> String) {
+    }
+}
+
+/// Every violation.
+#[derive(Debug, Default, Clone)]
+pub struct Collect(pub Vec<Violation>);
+
+impl Report for Collect {
+    const FAST: bool = false;
+    fn fail(
+        &mut self,
+        at: &Path<'_>,
+        schema: &'static str,
+        keyword: &'static str,
+        message: impl FnOnce() -> String,
+    ) {
+        self.0.push(Violation {
+            instance: at.pointer(),
+            schema,
+            keyword,
+            message: message(),
+        });
+    }
+}
+
+/// The JSON type name of a value, as schema messages print it (`integer` for integral numbers).
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if is_integer(n) => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+pub use tollgate_json::{
+    all_unique, char_length as char_len, compare_numbers as compare, is_integer, is_multiple_of,
+    json_equal as json_eq,
+};
+
+/// A JSON number from a float written in a schema (finite by construction).
+pub fn float(f: f64) -> Number {
+    Number::from_f64(f).unwrap_or_else(|| Number::from(0))
+}
+
+/// Most schema nodes one validation may evaluate. Schemas whose `anyOf`/`oneOf` branches both
+/// recurse into the same child cost exponential time in the document's depth; the budget turns
+/// such a document into a 400 instead of a stuck worker. Real documents use a tiny fraction.
+pub const MAX_STEPS: u32 = 1_000_000;
+
+thread_local! {
+    static STEPS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Starts a validation's step budget (entry points call it).
+#[inline]
+pub fn begin() {
+    STEPS.with(|s| s.set(0));
+}
+
+/// Spends one step; `false` once the budget is exhausted.
+#[inline]
+pub fn step() -> bool {
+    STEPS.with(|s| {
+        let n = s.get().saturating_add(1);
+        s.set(n);
+        n <= MAX_STEPS
+    })
+}
+
+/// `required`: the names missing from `object`, in schema order.
+pub fn missing<'a>(object: &Map<String, Value>, required: &[&'a str]) -> Vec<&'a str> {
+    required
+        .iter()
+        .copied()
+        .filter(|k| !object.contains_key(*k))
+        .collect()
+}
+
+/// Formats names as fge's validator does: `["a","b"]`.
+pub fn quoted_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let mut s = String::from("[");
+    for (i, n) in names.into_iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        let _ = write!(s, "{}", Value::String(n.to_owned()));
+    }
+    s.push(']');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::cmp::Ordering;
+
+    fn n(v: Value) -> Number {
+        match v {
+            Value::Number(n) => n,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn numbers_compare_by_value_across_representations() {
+        assert_eq!(compare(&n(json!(1)), &n(json!(1.0))), Ordering::Equal);
+        assert_eq!(compare(&n(json!(-1)), &n(json!(u64::MAX))), Ordering::Less);
+        assert_eq!(
+            compare(&n(json!(u64::MAX)), &n(json!(i64::MAX))),
+            Ordering::Greater
+        );
+        assert!(json_eq(&json!([1, {"a": 2.0}]), &json!([1.0, {"a": 2}])));
+        assert!(!all_unique(&[json!(1), json!(1.0)]));
+    }
+
+    #[test]
+    fn multiple_of_is_exact_for_integers_and_tolerant_for_decimals() {
+        assert!(is_multiple_of(&n(json!(10)), &n(json!(2))));
+        assert!(!is_multiple_of(&n(json!(7)), &n(json!(2))));
+        assert!(is_multiple_of(&n(json!(0.0075)), &n(json!(0.0001))));
+        assert!(!is_multiple_of(&n(json!(0.00751)), &n(json!(0.0001))));
+        assert!(!is_multiple_of(&n(json!(1000000000000.5)), &n(json!(1))));
+    }
+
+    #[test]
+    fn pointers_escape_per_rfc_6901() {
+        let root = Path::Root;
+        let a = Path::Key(&root, "a/b");
+        let i = Path::Index(&a, 3);
+        let t = Path::Key(&i, "x~y");
+        assert_eq!(t.pointer(), "/a~1b/3/x~0y");
+        assert_eq!(Path::Root.pointer(), "");
+        assert_eq!(quoted_list(["email", "a\"b"]), r#"["email","a\"b"]"#);
+    }
+}
