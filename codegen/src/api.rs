@@ -39,7 +39,20 @@ impl Names {
 struct HandlerFn<'a> {
     name: Ident,
     params: Vec<(Ident, &'a str, ParamKind)>,
+    /// The typed body: the index of the route's single request model.
+    body: Option<usize>,
     routes: Vec<&'a Route>,
+}
+
+/// The model a handler route receives as a typed body: its only request model.
+fn body_model(api: &Api, route: &Route) -> Option<usize> {
+    match route.request.models.as_slice() {
+        [m] => api
+            .models
+            .iter()
+            .position(|x| x.name.value == m.model.value),
+        _ => None,
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -51,10 +64,18 @@ enum ParamKind {
 pub(crate) fn generate(api: &Api, models: &Models<'_>) -> TokenStream {
     let names = Names::of(api);
     let handlers = handler_fns(api);
-    let trait_tokens = handler_trait(api, &names, &handlers);
+    let named_roots: Vec<(String, NodeId)> = api
+        .models
+        .iter()
+        .zip(models.roots)
+        .map(|(m, r)| (m.name.value.clone(), *r))
+        .collect();
+    let model_types = crate::types::model_types(models.set, &named_roots);
+    let model_module = &model_types.module;
+    let trait_tokens = handler_trait(api, &names, &handlers, &model_types.types);
     let specs = specs(api);
     let validation = validation(api, models);
-    let gateway = gateway_impl(api, &names, &handlers);
+    let gateway = gateway_impl(api, &names, &handlers, &model_types.types);
     let api_ty = &names.api;
     let trait_ident = &names.handlers;
     let api_doc = format!(
@@ -62,6 +83,8 @@ pub(crate) fn generate(api: &Api, models: &Models<'_>) -> TokenStream {
         api.name.value, trait_ident, api_ty
     );
     quote! {
+        #model_module
+
         #trait_tokens
 
         #[doc = #api_doc]
@@ -242,6 +265,7 @@ fn handler_fns(api: &Api) -> Vec<HandlerFn<'_>> {
         out.push(HandlerFn {
             name: format_ident!("{}", name.value),
             params,
+            body: body_model(api, route),
             routes: vec![route],
         });
     }
@@ -262,16 +286,29 @@ fn rust_type(kind: ParamKind) -> TokenStream {
     }
 }
 
-fn handler_trait(api: &Api, names: &Names, handlers: &[HandlerFn<'_>]) -> TokenStream {
+fn handler_trait(
+    api: &Api,
+    names: &Names,
+    handlers: &[HandlerFn<'_>],
+    model_types: &[TokenStream],
+) -> TokenStream {
     let trait_ident = &names.handlers;
     let methods = handlers.iter().map(|h| {
         let name = &h.name;
         let routes: Vec<String> = h.routes.iter().map(|r| format!("`{} {}`", r.method.value, r.path)).collect();
         let doc = format!(" Serves {}.", routes.join(", "));
-        let params = h.params.iter().map(|(ident, _, kind)| {
-            let ty = rust_type(*kind);
-            quote!(#ident: #ty)
-        });
+        let mut params: Vec<TokenStream> = h
+            .params
+            .iter()
+            .map(|(ident, _, kind)| {
+                let ty = rust_type(*kind);
+                quote!(#ident: #ty)
+            })
+            .collect();
+        if let Some(m) = h.body {
+            let ty = &model_types[m];
+            params.push(quote!(body: #ty));
+        }
         quote! {
             #[doc = #doc]
             fn #name(
@@ -379,7 +416,12 @@ fn specs(api: &Api) -> TokenStream {
     }
 }
 
-fn gateway_impl(api: &Api, names: &Names, handlers: &[HandlerFn<'_>]) -> TokenStream {
+fn gateway_impl(
+    api: &Api,
+    names: &Names,
+    handlers: &[HandlerFn<'_>],
+    model_types: &[TokenStream],
+) -> TokenStream {
     let (api_ty, trait_ident) = (&names.api, &names.handlers);
     let name = &api.name.value;
     let flavor = match api.flavor {
@@ -412,6 +454,7 @@ fn gateway_impl(api: &Api, names: &Names, handlers: &[HandlerFn<'_>]) -> TokenSt
                 ex.validate(&#ident).await?;
             }
         });
+        let validated = validate_request.is_some();
         let body = match &r.integration {
             Integration::Mock { .. } => {
                 let ident = format_ident!("__TOLLGATE_MOCK_{}", id);
@@ -442,10 +485,24 @@ fn gateway_impl(api: &Api, names: &Names, handlers: &[HandlerFn<'_>]) -> TokenSt
                         quote!(let #ident = ex.param::<#ty>(#pname, #i)?;)
                     }
                 });
-                let args = h.params.iter().map(|(ident, _, _)| ident);
+                let mut args: Vec<TokenStream> = h
+                    .params
+                    .iter()
+                    .map(|(ident, _, _)| quote!(#ident))
+                    .collect();
+                let typed_body = h.body.map(|m| {
+                    let ty = &model_types[m];
+                    args.push(quote!(body));
+                    let rebind = (!validated).then(|| quote!(let mut ex = ex;));
+                    quote! {
+                        #rebind
+                        let body: #ty = ex.json_body().await?;
+                    }
+                });
                 quote! {{
                     #(#extract)*
                     #validate_request
+                    #typed_body
                     let request = ex.into_request(&__TOLLGATE_ROUTES[#id]).await?;
                     ::tollgate::__codegen::handler_response(
                         self.handlers.#method(request, #(#args),*).await,

@@ -18,6 +18,7 @@
 mod api;
 mod model;
 mod router;
+mod types;
 
 use std::path::{Path, PathBuf};
 pub use tollgate_dsl::ir;

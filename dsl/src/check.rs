@@ -76,15 +76,18 @@ fn check_models(api: &Api, sink: &mut Sink) {
             );
         }
     }
-    let uris: Vec<String> = api
-        .models
-        .iter()
-        .map(|m| model_uri(&m.name.value))
-        .collect();
+    // Each name once (duplicates were reported above), so the schema compiler sees one root per URI.
+    let mut unique: Vec<&crate::ir::Model> = Vec::new();
+    for m in &api.models {
+        if !unique.iter().any(|u| u.name.value == m.name.value) {
+            unique.push(m);
+        }
+    }
+    let uris: Vec<String> = unique.iter().map(|m| model_uri(&m.name.value)).collect();
     let roots: Vec<(&str, &serde_json::Value)> = uris
         .iter()
         .map(String::as_str)
-        .zip(api.models.iter().map(|m| &m.schema))
+        .zip(unique.iter().map(|m| &m.schema))
         .collect();
     let errors = match crate::schema::compile(&roots) {
         Err(errors) => errors,
@@ -99,8 +102,7 @@ fn check_models(api: &Api, sink: &mut Sink) {
     };
     {
         for e in errors {
-            let model = api
-                .models
+            let model = unique
                 .iter()
                 .zip(&uris)
                 .find(|(_, uri)| e.location.starts_with(&format!("{uri}#")))
@@ -126,16 +128,14 @@ fn check_models(api: &Api, sink: &mut Sink) {
 }
 
 fn check_requests(api: &Api, sink: &mut Sink) {
-    let known: Vec<&str> = api.models.iter().map(|m| m.name.value.as_str()).collect();
+    let mut known: Vec<&str> = api.models.iter().map(|m| m.name.value.as_str()).collect();
+    known.dedup();
     for route in &api.routes {
         let mut types: HashMap<String, Span> = HashMap::new();
         for m in &route.request.models {
             if !known.contains(&m.model.value.as_str()) {
-                let close = known
-                    .iter()
-                    .filter(|k| k.eq_ignore_ascii_case(&m.model.value))
+                let close = crate::kdl::closest(&m.model.value, &known)
                     .map(|k| format!("did you mean `{k}`? "))
-                    .next()
                     .unwrap_or_default();
                 sink.error(
                     "check::unknown-model",
@@ -518,8 +518,8 @@ fn check_integrations(api: &Api, sink: &mut Sink) {
                     ),
                     Some(UriPart::StageVariable(v)) => {
                         for stage in &api.stages {
-                            if let Some(var) = stage.variable(v) {
-                                if !is_url(&var.value.value) {
+                            if let Some(var) = stage.variable(v)
+                                && !is_url(&var.value.value) {
                                     sink.error_with(
                                         "check::bad-uri",
                                         format!(
@@ -530,7 +530,6 @@ fn check_integrations(api: &Api, sink: &mut Sink) {
                                         format!("make `{v}` an absolute URL such as `http://127.0.0.1:9000`"),
                                     );
                                 }
-                            }
                         }
                     }
                     None => sink.error(

@@ -816,7 +816,7 @@ fn unknown_node(sink: &mut Sink, node: &KdlNode, name: &str, parent: &str, expec
 }
 
 /// The expected name closest to `name` by edit distance, if it is close enough to be a typo.
-fn closest<'a>(name: &str, expected: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(name: &str, expected: &[&'a str]) -> Option<&'a str> {
     expected
         .iter()
         .map(|e| {

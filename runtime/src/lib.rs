@@ -40,6 +40,7 @@ pub mod __codegen {
     pub use crate::integration::mock::MockSpec;
     pub use crate::response::{GatewayError, Response};
     pub use crate::validation::{ModelSpec, ParamSource, RequestValidation, RequiredParam};
+    pub use serde;
     /// Compiled JSON Schema validators' helpers.
     pub mod schema {
         pub use crate::schema::*;

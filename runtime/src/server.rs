@@ -193,13 +193,13 @@ impl<G: Gateway> Server<G> {
             None => None,
         };
         for o in &self.config.stage_variables {
-            if let Some(s) = &o.stage {
-                if find(s).is_none() {
-                    return Err(ServeError::UnknownStage {
-                        stage: s.clone(),
-                        known: known(),
-                    });
-                }
+            if let Some(s) = &o.stage
+                && find(s).is_none()
+            {
+                return Err(ServeError::UnknownStage {
+                    stage: s.clone(),
+                    known: known(),
+                });
             }
         }
         let mount = if self.config.at_root {
@@ -426,15 +426,14 @@ impl<G: Gateway> Inner<G> {
 /// HTTP/2 clients reset a stream that sends one. The length it would have had is kept.
 fn strip_body(response: &mut Response) {
     use http_body::Body as _;
-    if let Some(len) = response.body().size_hint().exact() {
-        if !response
+    if let Some(len) = response.body().size_hint().exact()
+        && !response
             .headers()
             .contains_key(http::header::CONTENT_LENGTH)
-        {
-            response
-                .headers_mut()
-                .insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(len));
-        }
+    {
+        response
+            .headers_mut()
+            .insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(len));
     }
     *response.body_mut() = crate::response::Body::Empty;
 }

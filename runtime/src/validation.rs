@@ -104,6 +104,23 @@ impl Exchange {
         ))
     }
 
+    /// The body deserialised as `T` (a model's type); an empty body reads as `{}`. A body that
+    /// does not fit is 400 `Invalid request body`.
+    pub async fn json_body<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, GatewayError> {
+        let body = self.body().await?;
+        let parsed = if body.iter().all(u8::is_ascii_whitespace) {
+            serde_json::from_slice(b"{}")
+        } else {
+            serde_json::from_slice(&body)
+        };
+        parsed.map_err(|e| {
+            GatewayError::new(
+                ResponseType::BadRequestBody,
+                format!("body does not fit the model type: {e}"),
+            )
+        })
+    }
+
     fn check_parameters(&self, required: &'static [RequiredParam]) -> Result<(), GatewayError> {
         let mut missing: Vec<&str> = Vec::new();
         for p in required {

@@ -1,5 +1,6 @@
 fn main() {
-    for api in ["apis/rest.kdl", "apis/http.kdl"] {
+    println!("cargo:rerun-if-changed=apis/schemas");
+    for api in ["apis/rest.kdl", "apis/http.kdl", "apis/validation.kdl"] {
         tollgate_codegen::compile(api).unwrap();
     }
 }

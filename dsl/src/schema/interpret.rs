@@ -69,10 +69,10 @@ impl<'s> Validator<'s> {
                     .iter()
                     .chain(k.pattern_properties.iter().map(|(p, _)| p));
                 for pattern in patterns {
-                    if !regexes.contains_key(pattern.as_str()) {
-                        if let Ok(re) = compile_regex(pattern) {
-                            regexes.insert(pattern.as_str(), re);
-                        }
+                    if !regexes.contains_key(pattern.as_str())
+                        && let Ok(re) = compile_regex(pattern)
+                    {
+                        regexes.insert(pattern.as_str(), re);
                     }
                 }
             }
@@ -206,10 +206,10 @@ impl Walker<'_> {
         depth: usize,
     ) -> bool {
         let key = (target, std::ptr::from_ref(inst));
-        if !self.collect {
-            if let Some(&known) = self.memo.get(&key) {
-                return known;
-            }
+        if !self.collect
+            && let Some(&known) = self.memo.get(&key)
+        {
+            return known;
         }
         if self.active.contains(&key) {
             if self.collect {
@@ -266,41 +266,41 @@ impl Walker<'_> {
             }};
         }
 
-        if let Some(types) = &k.types {
-            if !types.iter().any(|t| type_matches(*t, inst)) {
-                fail!("type", {
-                    let mut allowed: Vec<&str> = types.iter().map(|t| type_str(*t)).collect();
-                    allowed.sort_unstable();
-                    allowed.dedup();
-                    format!(
-                        "instance type ({}) does not match any allowed primitive type (allowed: {})",
-                        instance_type(inst),
-                        quoted_list(allowed)
-                    )
-                });
-            }
+        if let Some(types) = &k.types
+            && !types.iter().any(|t| type_matches(*t, inst))
+        {
+            fail!("type", {
+                let mut allowed: Vec<&str> = types.iter().map(|t| type_str(*t)).collect();
+                allowed.sort_unstable();
+                allowed.dedup();
+                format!(
+                    "instance type ({}) does not match any allowed primitive type (allowed: {})",
+                    instance_type(inst),
+                    quoted_list(allowed)
+                )
+            });
         }
-        if let Some(values) = &k.enumeration {
-            if !values.iter().any(|v| json_equal(v, inst)) {
-                fail!(
-                    "enum",
-                    format!(
-                        "instance value ({inst}) not found in enum (possible values: {})",
-                        Value::Array(values.clone())
-                    )
-                );
-            }
+        if let Some(values) = &k.enumeration
+            && !values.iter().any(|v| json_equal(v, inst))
+        {
+            fail!(
+                "enum",
+                format!(
+                    "instance value ({inst}) not found in enum (possible values: {})",
+                    Value::Array(values.clone())
+                )
+            );
         }
 
         match inst {
             Value::Number(n) => {
-                if let Some(m) = &k.multiple_of {
-                    if !is_multiple_of(n, m) {
-                        fail!(
-                            "multipleOf",
-                            format!("remainder of division is not zero ({n} / {m})")
-                        );
-                    }
+                if let Some(m) = &k.multiple_of
+                    && !is_multiple_of(n, m)
+                {
+                    fail!(
+                        "multipleOf",
+                        format!("remainder of division is not zero ({n} / {m})")
+                    );
                 }
                 if let Some(max) = &k.maximum {
                     let order = compare_numbers(n, &max.value);
@@ -346,25 +346,25 @@ impl Walker<'_> {
             Value::String(s) => {
                 if k.max_length.is_some() || k.min_length.is_some() {
                     let len = char_length(s);
-                    if let Some(max) = k.max_length {
-                        if len > max {
-                            fail!(
-                                "maxLength",
-                                format!(
-                                    "string \"{s}\" is too long (length: {len}, maximum allowed: {max})"
-                                )
-                            );
-                        }
+                    if let Some(max) = k.max_length
+                        && len > max
+                    {
+                        fail!(
+                            "maxLength",
+                            format!(
+                                "string \"{s}\" is too long (length: {len}, maximum allowed: {max})"
+                            )
+                        );
                     }
-                    if let Some(min) = k.min_length {
-                        if len < min {
-                            fail!(
-                                "minLength",
-                                format!(
-                                    "string \"{s}\" is too short (length: {len}, required minimum: {min})"
-                                )
-                            );
-                        }
+                    if let Some(min) = k.min_length
+                        && len < min
+                    {
+                        fail!(
+                            "minLength",
+                            format!(
+                                "string \"{s}\" is too short (length: {len}, required minimum: {min})"
+                            )
+                        );
                     }
                 }
                 if let Some(pattern) = &k.pattern {
@@ -414,25 +414,25 @@ impl Walker<'_> {
                     None => {}
                 }
                 let len = elements.len() as u64;
-                if let Some(max) = k.max_items {
-                    if len > max {
-                        fail!(
-                            "maxItems",
-                            format!(
-                                "array is too long: must have at most {max} elements but instance has {len} elements"
-                            )
-                        );
-                    }
+                if let Some(max) = k.max_items
+                    && len > max
+                {
+                    fail!(
+                        "maxItems",
+                        format!(
+                            "array is too long: must have at most {max} elements but instance has {len} elements"
+                        )
+                    );
                 }
-                if let Some(min) = k.min_items {
-                    if len < min {
-                        fail!(
-                            "minItems",
-                            format!(
-                                "array is too short: must have at least {min} elements but instance has {len} elements"
-                            )
-                        );
-                    }
+                if let Some(min) = k.min_items
+                    && len < min
+                {
+                    fail!(
+                        "minItems",
+                        format!(
+                            "array is too short: must have at least {min} elements but instance has {len} elements"
+                        )
+                    );
                 }
                 if k.unique_items && !all_unique(elements) {
                     fail!(
@@ -443,25 +443,25 @@ impl Walker<'_> {
             }
             Value::Object(map) => {
                 let len = map.len() as u64;
-                if let Some(max) = k.max_properties {
-                    if len > max {
-                        fail!(
-                            "maxProperties",
-                            format!(
-                                "object has too many properties (found {len} but schema requires at most {max})"
-                            )
-                        );
-                    }
+                if let Some(max) = k.max_properties
+                    && len > max
+                {
+                    fail!(
+                        "maxProperties",
+                        format!(
+                            "object has too many properties (found {len} but schema requires at most {max})"
+                        )
+                    );
                 }
-                if let Some(min) = k.min_properties {
-                    if len < min {
-                        fail!(
-                            "minProperties",
-                            format!(
-                                "object has too few properties (found {len} but schema requires at least {min})"
-                            )
-                        );
-                    }
+                if let Some(min) = k.min_properties
+                    && len < min
+                {
+                    fail!(
+                        "minProperties",
+                        format!(
+                            "object has too few properties (found {len} but schema requires at least {min})"
+                        )
+                    );
                 }
                 if k.required.iter().any(|name| !map.contains_key(name)) {
                     fail!("required", {
@@ -605,13 +605,13 @@ impl Walker<'_> {
                 );
             }
         }
-        if let Some(id) = k.not {
-            if self.quiet(id, inst, path, depth + 1) {
-                fail!(
-                    "not",
-                    "instance matched a schema which it should not have".to_owned()
-                );
-            }
+        if let Some(id) = k.not
+            && self.quiet(id, inst, path, depth + 1)
+        {
+            fail!(
+                "not",
+                "instance matched a schema which it should not have".to_owned()
+            );
         }
         ok
     }

@@ -1,10 +1,12 @@
 //! The petstore example: `api.kdl` compiled by `build.rs`, and the handlers it names.
 //!
-//! `GET /pets` lists pets, `POST /pets` adds one (`{"name": "Rex"}` → 201 with its numeric id),
+//! `GET /pets` lists pets, `POST /pets` adds one (`{"name": "Rex"}` → 201 with its numeric id;
+//! the gateway checks the body against the `NewPet` model first and hands the handler a typed
+//! [`petstore::models::NewPet`]),
 //! `GET /pets/{petId}` finds one (404 otherwise). `/status` is a mock and `/proxy/{proxy+}`
 //! forwards to the stage variable `upstream`. Everything else answers API Gateway's 403.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::sync::Mutex;
 use tollgate::http::StatusCode;
 use tollgate::{HandlerResult, Request, response};
@@ -24,13 +26,6 @@ pub struct Pet {
     /// Dog, cat, fish…
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct NewPet {
-    name: String,
-    #[serde(rename = "type")]
-    kind: Option<String>,
 }
 
 /// The handlers: an in-memory store shared by every stage.
@@ -71,19 +66,13 @@ impl petstore::Petstore for PetStore {
         Ok(response::json(StatusCode::OK, &pets))
     }
 
-    async fn create_pet(&self, request: Request) -> HandlerResult {
-        let new: NewPet = match request.json() {
-            Ok(p) => p,
-            Err(_) => return Ok(message(StatusCode::BAD_REQUEST, "Invalid request body")),
-        };
-        if new.name.trim().is_empty() {
-            return Ok(message(StatusCode::BAD_REQUEST, "Invalid request body"));
-        }
+    async fn create_pet(&self, _request: Request, new: petstore::models::NewPet) -> HandlerResult {
+        // Already validated against the `NewPet` model: a non-blank name, a known type if any.
         let mut pets = self.pets.lock().map_err(|_| "pet store lock poisoned")?;
         let pet = Pet {
             id: pets.iter().map(|p| p.id).max().unwrap_or(0) + 1,
             name: new.name,
-            kind: new.kind,
+            kind: new.type_,
         };
         pets.push(pet.clone());
         Ok(response::json(StatusCode::CREATED, &pet))

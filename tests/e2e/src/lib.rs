@@ -28,6 +28,31 @@ pub mod apis {
     pub mod http {
         tollgate::include_api!("http");
     }
+    /// `apis/validation.kdl`
+    pub mod validation {
+        tollgate::include_api!("shop");
+    }
+}
+
+/// Handlers of the validation test API: `create_item` echoes the typed body it received.
+#[derive(Debug, Default)]
+pub struct ShopHandlers;
+
+impl apis::validation::Shop for ShopHandlers {
+    async fn create_item(
+        &self,
+        request: Request,
+        body: apis::validation::models::NewItem,
+    ) -> HandlerResult {
+        Ok(response::json(
+            StatusCode::CREATED,
+            &serde_json::json!({
+                "tenant": request.header("x-tenant"),
+                "item": body,
+                "nameLength": body.name.len(),
+            }),
+        ))
+    }
 }
 
 /// Handlers of the REST test API: they report what they received.
