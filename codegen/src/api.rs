@@ -187,10 +187,12 @@ fn validation(api: &Api, models: &Models<'_>) -> TokenStream {
                 Vec::new()
             };
             let ident = format_ident!("__TOLLGATE_VALIDATION_{}", id);
+            let detailed = api.detailed_validation_errors;
             quote! {
                 static #ident: #c::RequestValidation = #c::RequestValidation {
                     required: &[#(#required),*],
                     models: &[#(#body_models),*],
+                    detailed: #detailed,
                 };
             }
         })

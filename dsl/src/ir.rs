@@ -93,6 +93,9 @@ pub struct Api {
     pub models: Vec<Model>,
     /// The API-wide request validator (`validator …` on `api`); `None` validates nothing.
     pub validator: Option<Spanned<Validator>>,
+    /// `validation-errors detailed`: an invalid body is answered with every violation and its
+    /// JSON pointer instead of only `Invalid request body` (a tollgate extension; off by default).
+    pub detailed_validation_errors: bool,
     /// Every method of every resource, flattened, in source order.
     pub routes: Vec<Route>,
     /// The span of the whole `api` node.

@@ -121,6 +121,7 @@ fn read_api(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<Api> {
         stages: Vec::new(),
         models: Vec::new(),
         validator: None,
+        detailed_validation_errors: false,
         routes: Vec::new(),
         span: to_span(node.span()),
     };
@@ -139,6 +140,11 @@ fn read_api(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<Api> {
             }
             "validator" if api.validator.is_none() => api.validator = read_validator(child, sink),
             "validator" => duplicate(sink, child, "`api` has one API-wide `validator`"),
+            "validation-errors" => {
+                if let Some(detailed) = read_validation_errors(child, sink) {
+                    api.detailed_validation_errors = detailed;
+                }
+            }
             "resource" => read_resource(
                 child,
                 &PathTemplate { segments: vec![] },
@@ -150,7 +156,13 @@ fn read_api(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<Api> {
                 child,
                 other,
                 "`api`",
-                &["stage", "model", "validator", "resource"],
+                &[
+                    "stage",
+                    "model",
+                    "validator",
+                    "validation-errors",
+                    "resource",
+                ],
             ),
         }
     }
@@ -1035,6 +1047,28 @@ fn read_validator(node: &KdlNode, sink: &mut Sink) -> Option<Spanned<Validator>>
                 value.span,
                 "not a validator preset",
                 format!("use one of: {}", names.join(", ")),
+            );
+            None
+        }
+    }
+}
+
+/// `validation-errors standard|detailed`: `Some(true)` for detailed.
+fn read_validation_errors(node: &KdlNode, sink: &mut Sink) -> Option<bool> {
+    let mut n = NodeReader::new(node);
+    let value = n.arg(0).and_then(|e| string(e, sink, "the error style"));
+    n.finish(sink, "validation-errors");
+    no_children(node, sink);
+    match value.as_ref().map(|v| v.value.as_str()) {
+        Some("standard") => Some(false),
+        Some("detailed") => Some(true),
+        _ => {
+            sink.error(
+                "kdl::bad-value",
+                "`validation-errors` is `standard` or `detailed`",
+                value.map(|v| v.span).unwrap_or_else(|| name_span(node)),
+                "expected standard or detailed",
+                "`standard` answers `Invalid request body` as API Gateway does; `detailed` adds every violation",
             );
             None
         }

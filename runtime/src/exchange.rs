@@ -39,6 +39,8 @@ pub(crate) enum BodyState {
 pub struct Exchange {
     pub(crate) parts: http::request::Parts,
     pub(crate) body: BodyState,
+    /// The body parsed by validation, reused for a typed body (one parse per request).
+    pub(crate) json: Option<serde_json::Value>,
     pub(crate) path: PathIndex,
     /// Segments consumed by the stage prefix (0 or 1).
     pub(crate) skip: usize,

@@ -170,7 +170,10 @@ pub enum ResponseType {
 pub struct GatewayError {
     kind: ResponseType,
     detail: String,
-    message: Option<String>,
+    /// A body replacing the type's fixed one (a parameter list, detailed validation errors).
+    body: Option<String>,
+    /// API Gateway's `$context.error.validationErrorString` for body-validation failures.
+    validation_error_string: Option<String>,
 }
 
 impl GatewayError {
@@ -179,7 +182,8 @@ impl GatewayError {
         GatewayError {
             kind,
             detail: detail.into(),
-            message: None,
+            body: None,
+            validation_error_string: None,
         }
     }
 
@@ -189,9 +193,32 @@ impl GatewayError {
         let message = message.into();
         GatewayError {
             kind,
-            detail: message.clone(),
-            message: Some(message),
+            // API Gateway writes these with a space after the colon.
+            body: Some(format!(
+                r#"{{"message": {}}}"#,
+                Value::String(message.clone())
+            )),
+            detail: message,
+            validation_error_string: None,
         }
+    }
+
+    /// Replaces the client-facing body with `body` (JSON).
+    pub fn with_body(mut self, body: &Value) -> Self {
+        self.body = Some(body.to_string());
+        self
+    }
+
+    /// Records `$context.error.validationErrorString`.
+    pub fn with_validation_error_string(mut self, s: impl Into<String>) -> Self {
+        self.validation_error_string = Some(s.into());
+        self
+    }
+
+    /// `$context.error.validationErrorString`, for body-validation failures: the violations in
+    /// the style of API Gateway's validator, e.g. `[object has missing required properties (["email"])]`.
+    pub fn validation_error_string(&self) -> Option<&str> {
+        self.validation_error_string.as_deref()
     }
 
     /// No route matches.
@@ -304,9 +331,8 @@ impl GatewayError {
     /// Renders the gateway response for `flavor`.
     pub fn into_response(self, flavor: Flavor) -> Response {
         let (status, body, error_type) = self.parts(flavor);
-        let body = match &self.message {
-            // API Gateway writes these with a space after the colon.
-            Some(m) => Bytes::from(format!(r#"{{"message": {}}}"#, Value::String(m.clone()))),
+        let body = match self.body {
+            Some(custom) => Bytes::from(custom),
             None => Bytes::from_static(body.as_bytes()),
         };
         let mut r = with_body(status, "application/json", body);

@@ -375,6 +375,7 @@ impl<G: Gateway> Inner<G> {
                     let ex = Exchange {
                         parts,
                         body: BodyState::Unread(body),
+                        json: None,
                         path,
                         skip,
                         method,

@@ -55,6 +55,9 @@ pub struct RequestValidation {
     /// Request models by MIME type (or `$default`); empty when the validator does not check
     /// bodies.
     pub models: &'static [(&'static str, &'static ModelSpec)],
+    /// Answer an invalid body with every violation (`validation-errors detailed`), not only
+    /// API Gateway's `Invalid request body`.
+    pub detailed: bool,
 }
 
 impl Exchange {
@@ -73,45 +76,44 @@ impl Exchange {
         let doc: Value = if body.iter().all(u8::is_ascii_whitespace) {
             Value::Object(serde_json::Map::new())
         } else {
-            serde_json::from_slice(&body).map_err(|e| {
-                GatewayError::new(
-                    ResponseType::BadRequestBody,
-                    format!("body is not JSON: {e}"),
-                )
-            })?
+            match serde_json::from_slice(&body) {
+                Ok(doc) => doc,
+                Err(e) => {
+                    let message = format!("instance is not valid JSON: {e}");
+                    return Err(body_error(v, model, &message, &[], format!("[{message}]")));
+                }
+            }
         };
         if (model.is_valid)(&doc) {
+            self.json = Some(doc);
             return Ok(());
         }
-        let detail = (model.violations)(&doc)
-            .iter()
-            .map(|v| {
-                format!(
-                    "{}: {}",
-                    if v.instance.is_empty() {
-                        "/"
-                    } else {
-                        &v.instance
-                    },
-                    v.message
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("; ");
-        Err(GatewayError::new(
-            ResponseType::BadRequestBody,
-            format!("body does not satisfy model {}: {detail}", model.name),
+        let violations = (model.violations)(&doc);
+        let messages: Vec<&str> = violations.iter().map(|x| x.message.as_str()).collect();
+        let error_string = format!("[{}]", messages.join(", "));
+        Err(body_error(
+            v,
+            model,
+            &error_string,
+            &violations,
+            error_string.clone(),
         ))
     }
 
     /// The body deserialised as `T` (a model's type); an empty body reads as `{}`. A body that
     /// does not fit is 400 `Invalid request body`.
     pub async fn json_body<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, GatewayError> {
-        let body = self.body().await?;
-        let parsed = if body.iter().all(u8::is_ascii_whitespace) {
-            serde_json::from_slice(b"{}")
-        } else {
-            serde_json::from_slice(&body)
+        let parsed = match self.json.take() {
+            // Validation already parsed it: deserialise from the tree, not the bytes again.
+            Some(doc) => T::deserialize(doc),
+            None => {
+                let body = self.body().await?;
+                if body.iter().all(u8::is_ascii_whitespace) {
+                    serde_json::from_slice(b"{}")
+                } else {
+                    serde_json::from_slice(&body)
+                }
+            }
         };
         parsed.map_err(|e| {
             GatewayError::new(
@@ -157,6 +159,34 @@ impl Exchange {
             ),
         ))
     }
+}
+
+/// The 400 for a body that is not JSON or does not satisfy `model`.
+fn body_error(
+    v: &RequestValidation,
+    model: &ModelSpec,
+    detail: &str,
+    violations: &[Violation],
+    validation_error_string: String,
+) -> GatewayError {
+    let mut e = GatewayError::new(
+        ResponseType::BadRequestBody,
+        format!("body does not satisfy model {}: {detail}", model.name),
+    )
+    .with_validation_error_string(validation_error_string);
+    if v.detailed {
+        let errors: Vec<Value> = if violations.is_empty() {
+            vec![serde_json::json!({ "pointer": "", "keyword": "json", "message": detail })]
+        } else {
+            violations
+                .iter()
+                .map(|x| serde_json::json!({ "pointer": x.instance, "keyword": x.keyword, "message": x.message }))
+                .collect()
+        };
+        e = e
+            .with_body(&serde_json::json!({ "message": "Invalid request body", "errors": errors }));
+    }
+    e
 }
 
 fn percent_decode(s: &str) -> String {

@@ -32,6 +32,10 @@ pub mod apis {
     pub mod validation {
         tollgate::include_api!("shop");
     }
+    /// `apis/detailed.kdl`
+    pub mod detailed {
+        tollgate::include_api!("detailed");
+    }
 }
 
 /// Handlers of the validation test API: `create_item` echoes the typed body it received.

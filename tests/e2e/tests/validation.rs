@@ -233,3 +233,75 @@ async fn the_default_empty_model_accepts_objects_and_empty_bodies() {
     }
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn detailed_mode_lists_every_violation_with_its_pointer() {
+    use tollgate_e2e::apis::detailed::DetailedApi;
+    let gw = start(DetailedApi::new(()), ServerConfig::default()).await;
+    let c = Client::new();
+    let r = c
+        .request(
+            Proto::Http1,
+            Method::POST,
+            &gw.url("/test/things"),
+            &[JSON],
+            r#"{"a": 9, "b": ["x", "yy", 3]}"#,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let body = r.json();
+    assert_eq!(body["message"], "Invalid request body");
+    let errors: Vec<(String, String)> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["pointer"].as_str().unwrap().to_owned(),
+                e["keyword"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            ("/a".to_owned(), "maximum".to_owned()),
+            ("/b/0".to_owned(), "minLength".to_owned()),
+            ("/b/2".to_owned(), "type".to_owned()),
+        ]
+    );
+    let r = c
+        .request(
+            Proto::Http1,
+            Method::POST,
+            &gw.url("/test/things"),
+            &[JSON],
+            "",
+        )
+        .await;
+    assert_eq!(
+        r.json()["errors"][0]["message"],
+        r#"object has missing required properties (["a"])"#
+    );
+    let r = c
+        .request(
+            Proto::Http1,
+            Method::POST,
+            &gw.url("/test/things"),
+            &[JSON],
+            "{oops",
+        )
+        .await;
+    assert_eq!(r.json()["errors"][0]["keyword"], "json");
+    let ok = c
+        .request(
+            Proto::Http1,
+            Method::POST,
+            &gw.url("/test/things"),
+            &[JSON],
+            r#"{"a": 1}"#,
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK);
+    gw.stop().await;
+}
