@@ -131,6 +131,44 @@ fn check_requests(api: &Api, sink: &mut Sink) {
     let mut known: Vec<&str> = api.models.iter().map(|m| m.name.value.as_str()).collect();
     known.dedup();
     for route in &api.routes {
+        let validator = route
+            .request
+            .validator
+            .as_ref()
+            .or(api.validator.as_ref())
+            .map(|v| v.value)
+            .unwrap_or(crate::ir::Validator::None);
+        if let Some(first) = route.request.models.first()
+            && !validator.body()
+        {
+            sink.warning(
+                "check::model-not-validated",
+                format!(
+                    "the request model of `{} {}` is never checked: no validator covers bodies",
+                    route.method.value, route.path
+                ),
+                first.model.span,
+                "not validated",
+                "as in API Gateway, models are only enforced by a validator: add `validator body-only` (or `all`) to the method or the api",
+            );
+        }
+        let required = route.request.parameters.iter().find(|p| p.required);
+        if let Some(p) = required
+            && !validator.params()
+        {
+            sink.warning(
+                "check::parameter-not-validated",
+                format!(
+                    "required parameters of `{} {}` are never checked: no validator covers parameters",
+                    route.method.value, route.path
+                ),
+                p.span,
+                "not validated",
+                "add `validator params-only` (or `all`) to the method or the api",
+            );
+        }
+    }
+    for route in &api.routes {
         let mut types: HashMap<String, Span> = HashMap::new();
         for m in &route.request.models {
             if !known.contains(&m.model.value.as_str()) {
