@@ -152,7 +152,12 @@ fn validation(api: &Api, models: &Models<'_>) -> TokenStream {
                 Vec::new()
             };
             // API Gateway lists missing names in the order of their full keys.
-            required.sort_by(|a, b| (a.location, &a.name).cmp(&(b.location, &b.name)));
+            // Header names compare case-insensitively and are listed lower-cased.
+            let key = |p: &&tollgate_dsl::ir::RequestParameter| {
+                let name = if p.location == ParamLocation::Header { p.name.to_ascii_lowercase() } else { p.name.clone() };
+                (p.location, name)
+            };
+            required.sort_by_key(key);
             let required = required.iter().map(|p| {
                 let name = &p.name;
                 let source = match p.location {

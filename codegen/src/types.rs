@@ -63,6 +63,7 @@ pub(crate) fn model_types(set: &SchemaSet, models: &[(String, NodeId)]) -> Model
     ModelTypes {
         module: quote! {
             /// Rust types of the API's models (serde), handed to handlers already validated.
+            #[allow(dead_code)]
             pub mod models {
                 #(#items)*
             }

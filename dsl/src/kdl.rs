@@ -126,6 +126,7 @@ fn read_api(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<Api> {
         span: to_span(node.span()),
     };
 
+    let mut seen_validation_errors = false;
     for child in children(node) {
         match child.name().value() {
             "stage" => {
@@ -140,11 +141,13 @@ fn read_api(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<Api> {
             }
             "validator" if api.validator.is_none() => api.validator = read_validator(child, sink),
             "validator" => duplicate(sink, child, "`api` has one API-wide `validator`"),
-            "validation-errors" => {
+            "validation-errors" if !seen_validation_errors => {
+                seen_validation_errors = true;
                 if let Some(detailed) = read_validation_errors(child, sink) {
                     api.detailed_validation_errors = detailed;
                 }
             }
+            "validation-errors" => duplicate(sink, child, "`api` has one `validation-errors`"),
             "resource" => read_resource(
                 child,
                 &PathTemplate { segments: vec![] },

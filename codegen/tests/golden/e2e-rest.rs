@@ -2,6 +2,7 @@
 // API `rest` (REST flavour): 2 stage(s), 11 route(s).
 
 /// Rust types of the API's models (serde), handed to handlers already validated.
+#[allow(dead_code)]
 pub mod models {
     /// The `Empty` model: its schema has no Rust struct form, so it stays JSON (validated).
     pub type Empty = ::tollgate::__codegen::schema::serde_json::Map<

@@ -2,6 +2,7 @@
 // API `petstore` (REST flavour): 2 stage(s), 5 route(s).
 
 /// Rust types of the API's models (serde), handed to handlers already validated.
+#[allow(dead_code)]
 pub mod models {
     /// `model:NewPet#`
     #[derive(
