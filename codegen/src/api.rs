@@ -500,12 +500,25 @@ fn gateway_impl(
                 let typed_body = h.body.map(|m| {
                     let ty = &model_types[m];
                     args.push(quote!(body));
-                    let rebind = (!validated).then(|| quote!(let mut ex = ex;));
-                    quote! {
-                        #rebind
-                        let body: #ty = ex.json_body().await?;
+                    if validated {
+                        // Parameters, then the body: validated and typed in one pass when it can.
+                        let ident = format_ident!("__TOLLGATE_VALIDATION_{}", id);
+                        quote! {
+                            let mut ex = ex;
+                            let body: #ty = ex.validated_body(&#ident).await?;
+                        }
+                    } else {
+                        quote! {
+                            let mut ex = ex;
+                            let body: #ty = ex.json_body().await?;
+                        }
                     }
                 });
+                let validate_request = if typed_body.is_some() {
+                    None
+                } else {
+                    validate_request.clone()
+                };
                 quote! {{
                     #(#extract)*
                     #validate_request

@@ -211,6 +211,42 @@ pub fn schema_validators(
     ))
 }
 
+/// Like [`schema_validators`], plus the model types (a `models` module) and, per entry, a
+/// `NAME_typed(json: &str) -> Option<Checked>`: the one-pass path (deserialise into the type,
+/// check it), `None` when serde refuses the text. The conformance suite uses it to prove the
+/// typed path never disagrees with the exact validator.
+pub fn schema_validators_typed(
+    set: &tollgate_dsl::schema::SchemaSet,
+    entries: &[(String, tollgate_dsl::schema::NodeId)],
+) -> Result<String, Error> {
+    let plain = schema_validators(set, entries)?;
+    let named: Vec<(String, tollgate_dsl::schema::NodeId)> = entries
+        .iter()
+        .map(|(n, id)| (types::upper_camel_name(n), *id))
+        .collect();
+    let model_types = types::model_types(set, &named);
+    let module = &model_types.module;
+    let typed = entries.iter().zip(&model_types.types).map(|((name, _), ty)| {
+        let f = quote::format_ident!("{}_typed", name);
+        quote::quote! {
+            /// The one-pass path: `None` when serde refuses the text.
+            pub fn #f(json: &str) -> ::core::option::Option<::tollgate::__codegen::schema::Checked> {
+                let value: #ty = ::tollgate::__codegen::schema::serde_json::from_str(json).ok()?;
+                ::core::option::Option::Some(
+                    if <#ty as ::tollgate::__codegen::schema::TypedCheck>::EXACT {
+                        ::tollgate::__codegen::schema::TypedCheck::check(&value)
+                    } else {
+                        ::tollgate::__codegen::schema::Checked::Unsure
+                    },
+                )
+            }
+        }
+    });
+    let file: syn::File = syn::parse2(quote::quote!(#module #(#typed)*))
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(format!("{plain}\n{}", prettyplease::unparse(&file)))
+}
+
 /// The Rust names generated for an API: `(handler trait, API type)`, e.g. `("Petstore", "PetstoreApi")`.
 pub fn type_names(api: &ir::Api) -> (String, String) {
     let n = api::Names::of(api);

@@ -77,6 +77,11 @@ fn probe(node: NodeId) -> TokenStream {
     quote!(#f(v, at, &mut ::tollgate::__codegen::schema::Fast))
 }
 
+/// A `serde_json::Number` constant as tokens.
+pub(crate) fn number_tokens(n: &serde_json::Number) -> TokenStream {
+    number(n)
+}
+
 fn number(n: &serde_json::Number) -> TokenStream {
     if let Some(i) = n.as_i64() {
         quote!(::tollgate::__codegen::schema::serde_json::Number::from(#i))

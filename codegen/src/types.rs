@@ -9,9 +9,14 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 use std::collections::HashMap;
-use tollgate_dsl::schema::{Items, JsonType, Keywords, NodeId, NodeKind, SchemaSet};
+use tollgate_dsl::schema::{Additional, Items, JsonType, Keywords, NodeId, NodeKind, SchemaSet};
 
 use crate::api::{snake_case, upper_camel};
+
+/// A model name as its Rust type name.
+pub(crate) fn upper_camel_name(s: &str) -> String {
+    upper_camel(s)
+}
 
 /// The generated `models` module and the type of each model (in `roots` order), as a path
 /// relative to the API module (`models::Pet`).
@@ -84,6 +89,258 @@ impl Gen<'_> {
             }
         }
         id
+    }
+
+    /// Statements checking `expr` (a reference to the Rust value `ty(id)` produced) against node
+    /// `id`: they `return Checked::Invalid` on a certain violation and set `unsure` when the
+    /// typed form cannot decide. `None` when a keyword has no typed form (not struct-exact).
+    fn check(&mut self, id: NodeId, expr: TokenStream) -> Option<TokenStream> {
+        let s = quote!(::tollgate::__codegen::schema);
+        let target = self.resolve(id);
+        let NodeKind::Keywords(k) = &self.set.node(target).kind else {
+            return None;
+        };
+        if !k.all_of.is_empty() || !k.any_of.is_empty() || !k.one_of.is_empty() || k.not.is_some() {
+            return None;
+        }
+        let types = k.types.as_ref()?;
+        let (nullable, rest): (Vec<_>, Vec<_>) = types.iter().partition(|t| **t == JsonType::Null);
+        let value = if nullable.is_empty() {
+            expr.clone()
+        } else {
+            quote!(v)
+        };
+        let invalid = quote!(return #s::Checked::Invalid;);
+        let string_enum = |k: &Keywords| -> Option<Option<TokenStream>> {
+            match &k.enumeration {
+                None => Some(None),
+                Some(values)
+                    if !values.is_empty() && values.iter().all(serde_json::Value::is_string) =>
+                {
+                    let strs = values.iter().filter_map(serde_json::Value::as_str);
+                    Some(Some(
+                        quote!(if !::core::matches!(s, #(#strs)|*) { #invalid }),
+                    ))
+                }
+                Some(_) => None,
+            }
+        };
+        let bounds = |k: &Keywords, n: TokenStream| -> TokenStream {
+            let mut out = Vec::new();
+            if let Some(b) = &k.maximum {
+                let limit = crate::model::number_tokens(&b.value);
+                let bad = if b.exclusive {
+                    quote!(::core::cmp::Ordering::Greater | ::core::cmp::Ordering::Equal)
+                } else {
+                    quote!(::core::cmp::Ordering::Greater)
+                };
+                out.push(quote!(if ::core::matches!(#s::compare(&#n, &#limit), #bad) { #invalid }));
+            }
+            if let Some(b) = &k.minimum {
+                let limit = crate::model::number_tokens(&b.value);
+                let bad = if b.exclusive {
+                    quote!(::core::cmp::Ordering::Less | ::core::cmp::Ordering::Equal)
+                } else {
+                    quote!(::core::cmp::Ordering::Less)
+                };
+                out.push(quote!(if ::core::matches!(#s::compare(&#n, &#limit), #bad) { #invalid }));
+            }
+            if let Some(m) = &k.multiple_of {
+                let m = crate::model::number_tokens(m);
+                out.push(quote!(if !#s::is_multiple_of(&#n, &#m) { #invalid }));
+            }
+            quote!(#(#out)*)
+        };
+        let inner = match rest.as_slice() {
+            [JsonType::String] => {
+                let en = string_enum(k)?;
+                let len = (k.min_length.is_some() || k.max_length.is_some())
+                    .then(|| quote!(let len = #s::char_len(s);));
+                let min = k.min_length.map(|m| quote!(if len < #m { #invalid }));
+                let max = k.max_length.map(|m| quote!(if len > #m { #invalid }));
+                let pattern = k.pattern.as_ref().map(|p| {
+                    let translated = tollgate_dsl::schema::interpret::translate_regex(p)
+                        .unwrap_or_else(|_| "[^\\s\\S]".to_owned());
+                    quote! {
+                        static PATTERN: #s::LazyLock<::core::option::Option<#s::Regex>> =
+                            #s::LazyLock::new(|| #s::Regex::new(#translated).ok());
+                        if !PATTERN.as_ref().is_some_and(|re| re.is_match(s)) { #invalid }
+                    }
+                });
+                quote! {{
+                    let s: &str = #value;
+                    #en #len #min #max #pattern
+                }}
+            }
+            [JsonType::Integer] => {
+                if k.enumeration.is_some() {
+                    return None;
+                }
+                // Integer limits compare as i64 directly; anything else through exact numbers.
+                let direct = [&k.maximum, &k.minimum]
+                    .iter()
+                    .all(|b| b.as_ref().is_none_or(|b| b.value.as_i64().is_some()));
+                if direct {
+                    let mut out = Vec::new();
+                    if let Some(b) = &k.maximum {
+                        let l = b.value.as_i64().unwrap_or_default();
+                        out.push(if b.exclusive {
+                            quote!(if i >= #l { #invalid })
+                        } else {
+                            quote!(if i > #l { #invalid })
+                        });
+                    }
+                    if let Some(b) = &k.minimum {
+                        let l = b.value.as_i64().unwrap_or_default();
+                        out.push(if b.exclusive {
+                            quote!(if i <= #l { #invalid })
+                        } else {
+                            quote!(if i < #l { #invalid })
+                        });
+                    }
+                    if let Some(m) = &k.multiple_of {
+                        let m = crate::model::number_tokens(m);
+                        out.push(quote!(if !#s::is_multiple_of(&#s::serde_json::Number::from(i), &#m) { #invalid }));
+                    }
+                    quote! {{
+                        let i: i64 = *#value;
+                        #(#out)*
+                    }}
+                } else {
+                    let b = bounds(k, quote!(n));
+                    quote! {{
+                        let n = #s::serde_json::Number::from(*#value);
+                        #b
+                    }}
+                }
+            }
+            [JsonType::Number] => {
+                if k.enumeration.is_some() {
+                    return None;
+                }
+                // Below 2^53 a typed f64 is exactly the written number, and limits that are f64s
+                // (or integers below 2^53) compare exactly as f64s too.
+                let exact_f64 = |n: &serde_json::Number| {
+                    n.as_f64()
+                        .is_some_and(|f| f.abs() < 9_007_199_254_740_992.0)
+                        && (n.is_f64() || n.as_i64().is_some_and(|i| i.unsigned_abs() < (1 << 53)))
+                };
+                let direct = [&k.maximum, &k.minimum]
+                    .iter()
+                    .all(|b| b.as_ref().is_none_or(|b| exact_f64(&b.value)));
+                let b = if direct {
+                    let mut out = Vec::new();
+                    if let Some(b) = &k.maximum {
+                        let l = proc_macro2::Literal::f64_suffixed(
+                            b.value.as_f64().unwrap_or_default(),
+                        );
+                        out.push(if b.exclusive {
+                            quote!(if f >= #l { #invalid })
+                        } else {
+                            quote!(if f > #l { #invalid })
+                        });
+                    }
+                    if let Some(b) = &k.minimum {
+                        let l = proc_macro2::Literal::f64_suffixed(
+                            b.value.as_f64().unwrap_or_default(),
+                        );
+                        out.push(if b.exclusive {
+                            quote!(if f <= #l { #invalid })
+                        } else {
+                            quote!(if f < #l { #invalid })
+                        });
+                    }
+                    if let Some(m) = &k.multiple_of {
+                        let m = crate::model::number_tokens(m);
+                        out.push(quote!(if !#s::is_multiple_of(&n, &#m) { #invalid }));
+                    }
+                    quote!(#(#out)*)
+                } else {
+                    bounds(k, quote!(n))
+                };
+                quote! {
+                    match #s::exact_number(*#value) {
+                        ::core::option::Option::None => unsure = true,
+                        ::core::option::Option::Some(n) => {
+                            let f: f64 = *#value;
+                            #b
+                        }
+                    }
+                }
+            }
+            [JsonType::Boolean] => {
+                if k.enumeration.is_some() {
+                    return None;
+                }
+                quote!()
+            }
+            [JsonType::Array] => {
+                if k.enumeration.is_some() {
+                    return None;
+                }
+                let Some(Items::All(item)) = &k.items else {
+                    return None;
+                };
+                let item_check = self.check(*item, quote!(x))?;
+                if k.unique_items && !self.scalar(*item) {
+                    return None;
+                }
+                let min = k
+                    .min_items
+                    .map(|m| quote!(if (a.len() as u64) < #m { #invalid }));
+                let max = k
+                    .max_items
+                    .map(|m| quote!(if (a.len() as u64) > #m { #invalid }));
+                let unique = k
+                    .unique_items
+                    .then(|| quote!(if !#s::unique_by_eq(a) { #invalid }));
+                quote! {{
+                    let a = #value;
+                    #min #max #unique
+                    for x in a.iter() { #item_check }
+                }}
+            }
+            [JsonType::Object] if !k.properties.is_empty() && k.pattern_properties.is_empty() => {
+                quote! {
+                    match #s::TypedCheck::check(#value) {
+                        #s::Checked::Invalid => return #s::Checked::Invalid,
+                        #s::Checked::Unsure => unsure = true,
+                        #s::Checked::Valid => {}
+                    }
+                }
+            }
+            [JsonType::Object] => {
+                let plain = k.properties.is_empty()
+                    && k.pattern_properties.is_empty()
+                    && k.required.is_empty()
+                    && k.additional_properties.is_none()
+                    && k.dependencies.is_empty()
+                    && k.min_properties.is_none()
+                    && k.max_properties.is_none()
+                    && k.enumeration.is_none();
+                if !plain {
+                    return None;
+                }
+                quote!()
+            }
+            _ => return None,
+        };
+        Some(if nullable.is_empty() {
+            inner
+        } else {
+            quote!(if let ::core::option::Option::Some(v) = (#expr).as_ref() { #inner })
+        })
+    }
+
+    /// Whether node `id` maps to a scalar Rust type (typed `uniqueItems` compares with `==`).
+    fn scalar(&self, id: NodeId) -> bool {
+        let NodeKind::Keywords(k) = &self.set.node(self.resolve(id)).kind else {
+            return false;
+        };
+        matches!(
+            k.types.as_deref(),
+            Some([JsonType::String] | [JsonType::Integer] | [JsonType::Boolean])
+        )
     }
 
     /// Whether node `id` maps to `Option<T>` (a `["T", "null"]` type).
@@ -192,45 +449,88 @@ impl Gen<'_> {
         self.structs.insert(id, ident.clone());
         self.in_progress.push(id);
         let mut used: Vec<String> = Vec::new();
-        let fields: Vec<TokenStream> = k
-            .properties
-            .iter()
-            .map(|(prop, node)| {
-                let ty = self.ty(*node, &format!("{name}{}", upper_camel(prop)));
-                let mut field = snake_case(prop);
-                while used.contains(&field)
-                    || syn::parse_str::<Ident>(&field).is_err()
-                    || field == "self"
-                {
-                    field.push('_');
-                }
-                used.push(field.clone());
-                let ident = format_ident!("{}", field);
-                let rename = (field != *prop).then(|| quote!(#[serde(rename = #prop)]));
-                if k.required.iter().any(|r| r == prop) || self.nullable(*node) {
-                    // Required, or already an `Option` (nullable): absent and null both read as None.
-                    quote! {
-                        #rename
-                        pub #ident: #ty,
-                    }
-                } else {
-                    quote! {
-                        #rename
-                        #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
-                        pub #ident: ::core::option::Option<#ty>,
-                    }
-                }
-            })
-            .collect();
+        let mut fields: Vec<TokenStream> = Vec::new();
+        let mut checks: Vec<TokenStream> = Vec::new();
+        // Struct-level keywords a struct cannot express make the fast path unsure.
+        let mut exact = k.pattern_properties.is_empty()
+            && !matches!(k.additional_properties, Some(Additional::Schema(_)))
+            && k.dependencies.is_empty()
+            && k.min_properties.is_none()
+            && k.max_properties.is_none()
+            && k.enumeration.is_none()
+            && k.required
+                .iter()
+                .all(|r| k.properties.iter().any(|(p, _)| p == r));
+        for (prop, node) in &k.properties {
+            let ty = self.ty(*node, &format!("{name}{}", upper_camel(prop)));
+            let mut field = snake_case(prop);
+            while used.contains(&field)
+                || syn::parse_str::<Ident>(&field).is_err()
+                || field == "self"
+            {
+                field.push('_');
+            }
+            used.push(field.clone());
+            let ident = format_ident!("{}", field);
+            let rename = (field != *prop).then(|| quote!(#[serde(rename = #prop)]));
+            let required = k.required.iter().any(|r| r == prop);
+            let nullable = self.nullable(*node);
+            let check = if required || nullable {
+                // Required, or already an `Option` (nullable): absent and null both read as None.
+                fields.push(quote! {
+                    #rename
+                    pub #ident: #ty,
+                });
+                self.check(*node, quote!(&self.#ident))
+            } else {
+                // Optional and not nullable: absent is None, a present `null` is refused.
+                fields.push(quote! {
+                    #rename
+                    #[serde(
+                        default,
+                        deserialize_with = "::tollgate::__codegen::schema::present",
+                        skip_serializing_if = "::core::option::Option::is_none"
+                    )]
+                    pub #ident: ::core::option::Option<#ty>,
+                });
+                self.check(*node, quote!(v))
+                    .map(|c| quote!(if let ::core::option::Option::Some(v) = &self.#ident { #c }))
+            };
+            match check {
+                Some(c) => checks.push(c),
+                None => exact = false,
+            }
+        }
         self.in_progress.retain(|n| *n != id);
         let doc = format!(" `{}`", self.set.node(id).location);
+        let deny = matches!(k.additional_properties, Some(Additional::Forbidden))
+            .then(|| quote!(#[serde(deny_unknown_fields)]));
+        let s = quote!(::tollgate::__codegen::schema);
+        let body = if exact {
+            quote! {
+                let mut unsure = false;
+                #(#checks)*
+                if unsure { #s::Checked::Unsure } else { #s::Checked::Valid }
+            }
+        } else {
+            quote!(#s::Checked::Unsure)
+        };
         self.items.push(quote! {
             #[doc = #doc]
             #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq,
                      ::tollgate::__codegen::serde::Serialize, ::tollgate::__codegen::serde::Deserialize)]
             #[serde(crate = "::tollgate::__codegen::serde")]
+            #deny
             pub struct #ident {
                 #(#fields)*
+            }
+
+            impl #s::TypedCheck for #ident {
+                const EXACT: bool = #exact;
+                #[allow(unused_mut, unused_variables, clippy::all)]
+                fn check(&self) -> #s::Checked {
+                    #body
+                }
             }
         });
         ident

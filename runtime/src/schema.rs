@@ -228,3 +228,107 @@ mod tests {
         assert_eq!(quoted_list(["email", "a\"b"]), r#"["email","a\"b"]"#);
     }
 }
+
+/// What checking a model's typed value (parsed straight from the bytes) concluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checked {
+    /// The value satisfies every keyword of the schema.
+    Valid,
+    /// A keyword is certainly violated.
+    Invalid,
+    /// The typed form cannot decide (e.g. a number beyond 2^53): ask the exact validator.
+    Unsure,
+}
+
+/// Implemented by generated model types: the schema's keywords checked on the typed value.
+///
+/// For *struct-exact* models (every keyword expressible on typed fields) the request path is
+/// one pass: `serde_json::from_slice::<Model>(bytes)` then [`TypedCheck::check`], with no
+/// `serde_json::Value` built. Whenever the typed form cannot decide — serde refuses the bytes
+/// (duplicate keys, an integer beyond `i64`), or `check` is [`Checked::Unsure`] — the exact
+/// compiled validator decides, so answers never differ from it.
+pub trait TypedCheck {
+    /// Whether the fast path applies to this type at all.
+    const EXACT: bool;
+    /// Checks the keywords; only meaningful when `EXACT`.
+    fn check(&self) -> Checked;
+}
+
+impl TypedCheck for Value {
+    const EXACT: bool = false;
+    fn check(&self) -> Checked {
+        Checked::Unsure
+    }
+}
+
+impl TypedCheck for Map<String, Value> {
+    const EXACT: bool = false;
+    fn check(&self) -> Checked {
+        Checked::Unsure
+    }
+}
+
+/// `deserialize_with` for optional, non-nullable properties: absent is `None` (with
+/// `#[serde(default)]`), but a present `null` is an error, as the schema's type says.
+pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// A float from a typed field as the exact validator would have seen it: integral values below
+/// 2^53 as integers, `None` beyond 2^53 (where `f64` may have rounded the written number).
+pub fn exact_number(v: f64) -> Option<Number> {
+    if !v.is_finite() || v.abs() >= 9_007_199_254_740_992.0 {
+        return None;
+    }
+    if v.fract() == 0.0 {
+        Some(Number::from(v as i64))
+    } else {
+        Number::from_f64(v)
+    }
+}
+
+/// `uniqueItems` over typed scalars (strings, integers, booleans, exact floats).
+pub fn unique_by_eq<T: PartialEq>(items: &[T]) -> bool {
+    items
+        .iter()
+        .enumerate()
+        .all(|(i, a)| items[i + 1..].iter().all(|b| a != b))
+}
+
+impl<T: TypedCheck> TypedCheck for Box<T> {
+    const EXACT: bool = T::EXACT;
+    fn check(&self) -> Checked {
+        (**self).check()
+    }
+}
+
+/// Models whose root is not a struct (an array, a string, …) use the exact validator only.
+macro_rules! not_exact {
+    ($($t:ty),*) => {$(
+        impl TypedCheck for $t {
+            const EXACT: bool = false;
+            fn check(&self) -> Checked {
+                Checked::Unsure
+            }
+        }
+    )*};
+}
+not_exact!(String, i64, f64, bool);
+
+impl<T> TypedCheck for Vec<T> {
+    const EXACT: bool = false;
+    fn check(&self) -> Checked {
+        Checked::Unsure
+    }
+}
+
+impl<T> TypedCheck for Option<T> {
+    const EXACT: bool = false;
+    fn check(&self) -> Checked {
+        Checked::Unsure
+    }
+}

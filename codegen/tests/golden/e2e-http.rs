@@ -19,8 +19,29 @@ pub mod models {
     )]
     #[serde(crate = "::tollgate::__codegen::serde")]
     pub struct Error {
-        #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "::tollgate::__codegen::schema::present",
+            skip_serializing_if = "::core::option::Option::is_none"
+        )]
         pub message: ::core::option::Option<::std::string::String>,
+    }
+    impl ::tollgate::__codegen::schema::TypedCheck for Error {
+        const EXACT: bool = true;
+        #[allow(unused_mut, unused_variables, clippy::all)]
+        fn check(&self) -> ::tollgate::__codegen::schema::Checked {
+            let mut unsure = false;
+            if let ::core::option::Option::Some(v) = &self.message {
+                {
+                    let s: &str = v;
+                }
+            }
+            if unsure {
+                ::tollgate::__codegen::schema::Checked::Unsure
+            } else {
+                ::tollgate::__codegen::schema::Checked::Valid
+            }
+        }
     }
 }
 /// Handlers of the `http` API: one method per `handler` integration. A missing or mistyped method is a compile error.

@@ -16,8 +16,53 @@ pub mod models {
     pub struct NewPet {
         pub name: ::std::string::String,
         #[serde(rename = "type")]
-        #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "::tollgate::__codegen::schema::present",
+            skip_serializing_if = "::core::option::Option::is_none"
+        )]
         pub type_: ::core::option::Option<::std::string::String>,
+    }
+    impl ::tollgate::__codegen::schema::TypedCheck for NewPet {
+        const EXACT: bool = true;
+        #[allow(unused_mut, unused_variables, clippy::all)]
+        fn check(&self) -> ::tollgate::__codegen::schema::Checked {
+            let mut unsure = false;
+            {
+                let s: &str = &self.name;
+                let len = ::tollgate::__codegen::schema::char_len(s);
+                if len < 1u64 {
+                    return ::tollgate::__codegen::schema::Checked::Invalid;
+                }
+                if len > 64u64 {
+                    return ::tollgate::__codegen::schema::Checked::Invalid;
+                }
+                static PATTERN: ::tollgate::__codegen::schema::LazyLock<
+                    ::core::option::Option<::tollgate::__codegen::schema::Regex>,
+                > = ::tollgate::__codegen::schema::LazyLock::new(|| {
+                    ::tollgate::__codegen::schema::Regex::new(
+                            "[^\\t\\n\\x0B\\x0C\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]",
+                        )
+                        .ok()
+                });
+                if !PATTERN.as_ref().is_some_and(|re| re.is_match(s)) {
+                    return ::tollgate::__codegen::schema::Checked::Invalid;
+                }
+            }
+            if let ::core::option::Option::Some(v) = &self.type_ {
+                {
+                    let s: &str = v;
+                    if !::core::matches!(s, "dog" | "cat" | "fish" | "bird") {
+                        return ::tollgate::__codegen::schema::Checked::Invalid;
+                    }
+                }
+            }
+            if unsure {
+                ::tollgate::__codegen::schema::Checked::Unsure
+            } else {
+                ::tollgate::__codegen::schema::Checked::Valid
+            }
+        }
     }
     /// The `Empty` model: its schema has no Rust struct form, so it stays JSON (validated).
     pub type Empty = ::tollgate::__codegen::schema::serde_json::Map<
@@ -34,8 +79,29 @@ pub mod models {
     )]
     #[serde(crate = "::tollgate::__codegen::serde")]
     pub struct Error {
-        #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
+        #[serde(
+            default,
+            deserialize_with = "::tollgate::__codegen::schema::present",
+            skip_serializing_if = "::core::option::Option::is_none"
+        )]
         pub message: ::core::option::Option<::std::string::String>,
+    }
+    impl ::tollgate::__codegen::schema::TypedCheck for Error {
+        const EXACT: bool = true;
+        #[allow(unused_mut, unused_variables, clippy::all)]
+        fn check(&self) -> ::tollgate::__codegen::schema::Checked {
+            let mut unsure = false;
+            if let ::core::option::Option::Some(v) = &self.message {
+                {
+                    let s: &str = v;
+                }
+            }
+            if unsure {
+                ::tollgate::__codegen::schema::Checked::Unsure
+            } else {
+                ::tollgate::__codegen::schema::Checked::Valid
+            }
+        }
     }
 }
 /// Handlers of the `petstore` API: one method per `handler` integration. A missing or mistyped method is a compile error.
@@ -596,8 +662,9 @@ impl<H: Petstore> ::tollgate::__codegen::Gateway for PetstoreApi<H> {
             }
             ::core::option::Option::Some(1usize) => {
                 let mut ex = ex;
-                ex.validate(&__TOLLGATE_VALIDATION_1).await?;
-                let body: models::NewPet = ex.json_body().await?;
+                let body: models::NewPet = ex
+                    .validated_body(&__TOLLGATE_VALIDATION_1)
+                    .await?;
                 let request = ex.into_request(&__TOLLGATE_ROUTES[1usize]).await?;
                 ::tollgate::__codegen::handler_response(
                     self.handlers.create_pet(request, body).await,

@@ -19,11 +19,29 @@ fn draft4_suite_through_compiled_validators() {
     let mut per_file: Vec<(&str, usize, usize)> = Vec::new();
     let mut failures: Vec<String> = Vec::new();
     let mut disagreements: Vec<String> = Vec::new();
+    let mut typed_wrong: Vec<String> = Vec::new();
+    let mut typed_decided = 0usize;
     for group in SUITE {
         let schema: serde_json::Value = serde_json::from_str(group.schema).unwrap();
         for case in group.cases {
             let data: serde_json::Value = serde_json::from_str(case.data).unwrap();
-            let compiled = group.validate.map(|f| f(&data));
+            let compiled = group.validate.map(|(f, _)| f(&data));
+            // The one-pass typed path may only decide where it agrees with the suite.
+            if let Some((_, typed)) = group.validate {
+                use tollgate::__codegen::schema::Checked;
+                match typed(case.data) {
+                    Some(Checked::Valid) if !case.valid => typed_wrong.push(format!(
+                        "{} / {} / {}: typed path accepted an invalid document",
+                        group.file, group.description, case.description
+                    )),
+                    Some(Checked::Invalid) if case.valid => typed_wrong.push(format!(
+                        "{} / {} / {}: typed path refused a valid document",
+                        group.file, group.description, case.description
+                    )),
+                    Some(Checked::Valid | Checked::Invalid) => typed_decided += 1,
+                    _ => {}
+                }
+            }
             let ok = compiled == Some(case.valid);
             if !ok {
                 failures.push(format!(
@@ -73,7 +91,16 @@ fn draft4_suite_through_compiled_validators() {
     for f in failures.iter().filter(|f| f.starts_with("optional/")) {
         println!("  optional failure: {f}");
     }
+    println!(
+        "typed one-pass path: decided {typed_decided} cases itself, {} wrong",
+        typed_wrong.len()
+    );
     println!("conformance: {} passed, {} failed", req.0, req.1);
+    assert!(
+        typed_wrong.is_empty(),
+        "the typed path disagrees with the suite:\n{}",
+        typed_wrong.join("\n")
+    );
     let required: Vec<&String> = failures
         .iter()
         .filter(|f| !f.starts_with("optional/"))

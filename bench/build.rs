@@ -1,0 +1,25 @@
+//! Compiles `schemas/order.json` into a tollgate validator and model types (`$OUT_DIR/order.rs`)
+//! for the `validation` benchmark, the way the gateway compiles its models.
+
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/order.json");
+    println!("cargo:rerun-if-changed={}", schema_path.display());
+    let text = std::fs::read_to_string(&schema_path).expect("read schemas/order.json");
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("parse schemas/order.json");
+    let (set, roots) =
+        tollgate_dsl::schema::compile(&[("http://bench.invalid/order.json", &schema)])
+            .unwrap_or_else(|errors| {
+                let msg = errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.location, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                panic!("schemas/order.json does not compile: {msg}")
+            });
+    let src = tollgate_codegen::schema_validators_typed(&set, &[("order".to_owned(), roots[0])])
+        .expect("generate the order validator");
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR")).join("order.rs");
+    std::fs::write(out, src).expect("write order.rs");
+}
