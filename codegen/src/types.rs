@@ -397,7 +397,7 @@ impl Gen<'_> {
         };
         let (nullable, rest): (Vec<_>, Vec<_>) = types.iter().partition(|t| **t == JsonType::Null);
         let base = match rest.as_slice() {
-            [JsonType::String] => quote!(::std::string::String),
+            [JsonType::String] => quote!(::tollgate::__codegen::schema::CompactString),
             [JsonType::Integer] => quote!(i64),
             [JsonType::Number] => quote!(f64),
             [JsonType::Boolean] => quote!(bool),

@@ -11,6 +11,7 @@
 use serde_json::{Map, Number, Value};
 use std::fmt::Write as _;
 
+pub use compact_str::CompactString;
 pub use regex::Regex;
 pub use serde_json;
 pub use std::sync::LazyLock;
@@ -317,7 +318,7 @@ macro_rules! not_exact {
         }
     )*};
 }
-not_exact!(String, i64, f64, bool);
+not_exact!(String, CompactString, i64, f64, bool);
 
 impl<T> TypedCheck for Vec<T> {
     const EXACT: bool = false;

@@ -24,7 +24,9 @@ pub mod models {
             deserialize_with = "::tollgate::__codegen::schema::present",
             skip_serializing_if = "::core::option::Option::is_none"
         )]
-        pub message: ::core::option::Option<::std::string::String>,
+        pub message: ::core::option::Option<
+            ::tollgate::__codegen::schema::CompactString,
+        >,
     }
     impl ::tollgate::__codegen::schema::TypedCheck for Error {
         const EXACT: bool = true;

@@ -14,14 +14,14 @@ pub mod models {
     )]
     #[serde(crate = "::tollgate::__codegen::serde")]
     pub struct NewPet {
-        pub name: ::std::string::String,
+        pub name: ::tollgate::__codegen::schema::CompactString,
         #[serde(rename = "type")]
         #[serde(
             default,
             deserialize_with = "::tollgate::__codegen::schema::present",
             skip_serializing_if = "::core::option::Option::is_none"
         )]
-        pub type_: ::core::option::Option<::std::string::String>,
+        pub type_: ::core::option::Option<::tollgate::__codegen::schema::CompactString>,
     }
     impl ::tollgate::__codegen::schema::TypedCheck for NewPet {
         const EXACT: bool = true;
@@ -84,7 +84,9 @@ pub mod models {
             deserialize_with = "::tollgate::__codegen::schema::present",
             skip_serializing_if = "::core::option::Option::is_none"
         )]
-        pub message: ::core::option::Option<::std::string::String>,
+        pub message: ::core::option::Option<
+            ::tollgate::__codegen::schema::CompactString,
+        >,
     }
     impl ::tollgate::__codegen::schema::TypedCheck for Error {
         const EXACT: bool = true;

@@ -71,8 +71,8 @@ impl petstore::Petstore for PetStore {
         let mut pets = self.pets.lock().map_err(|_| "pet store lock poisoned")?;
         let pet = Pet {
             id: pets.iter().map(|p| p.id).max().unwrap_or(0) + 1,
-            name: new.name,
-            kind: new.type_,
+            name: new.name.into_string(),
+            kind: new.type_.map(|t| t.into_string()),
         };
         pets.push(pet.clone());
         Ok(response::json(StatusCode::CREATED, &pet))
