@@ -8,6 +8,7 @@
 
 use serde_json::{Number, Value};
 use std::cmp::Ordering;
+use std::fmt::Write as _;
 
 /// Draft 4's `integer`: a number serde_json read as an integer (`i64` or `u64`), so `1.0` is not
 /// one, and neither is an integer too large for 64 bits (serde_json reads it as a float).
@@ -109,4 +110,55 @@ pub fn is_multiple_of(value: &Number, divisor: &Number) -> bool {
     }
     let k = 1.0 / d;
     v.fract() == 0.0 && k.is_finite() && k.fract() == 0.0
+}
+
+/// Where in the document a validator is: a linked list of segments on the stack, so building
+/// it costs nothing unless a violation is recorded.
+#[derive(Debug, Clone, Copy)]
+pub enum Path<'a> {
+    /// The document root.
+    Root,
+    /// A property of the parent.
+    Key(&'a Path<'a>, &'a str),
+    /// An element of the parent.
+    Index(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    /// The JSON pointer (RFC 6901) of this location.
+    pub fn pointer(&self) -> String {
+        let mut parts = Vec::new();
+        let mut at = self;
+        loop {
+            match at {
+                Path::Root => break,
+                Path::Key(parent, k) => {
+                    parts.push(k.replace('~', "~0").replace('/', "~1"));
+                    at = parent;
+                }
+                Path::Index(parent, i) => {
+                    parts.push(i.to_string());
+                    at = parent;
+                }
+            }
+        }
+        parts.iter().rev().fold(String::new(), |mut s, p| {
+            s.push('/');
+            s.push_str(p);
+            s
+        })
+    }
+}
+
+/// Formats names as fge's validator does: `["a","b"]`.
+pub fn quoted_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let mut s = String::from("[");
+    for (i, n) in names.into_iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        let _ = write!(s, "{}", Value::String(n.to_owned()));
+    }
+    s.push(']');
+    s
 }

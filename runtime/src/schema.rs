@@ -9,50 +9,11 @@
 //! suite runs through both.
 
 use serde_json::{Map, Number, Value};
-use std::fmt::Write as _;
 
 pub use compact_str::CompactString;
 pub use regex::Regex;
 pub use serde_json;
 pub use std::sync::LazyLock;
-
-/// Where in the document a validator is: a linked list of segments on the stack, so building
-/// it costs nothing unless a violation is recorded.
-#[derive(Debug, Clone, Copy)]
-pub enum Path<'a> {
-    /// The document root.
-    Root,
-    /// A property of the parent.
-    Key(&'a Path<'a>, &'a str),
-    /// An element of the parent.
-    Index(&'a Path<'a>, usize),
-}
-
-impl Path<'_> {
-    /// The JSON pointer (RFC 6901) of this location.
-    pub fn pointer(&self) -> String {
-        let mut parts = Vec::new();
-        let mut at = self;
-        loop {
-            match at {
-                Path::Root => break,
-                Path::Key(parent, k) => {
-                    parts.push(k.replace('~', "~0").replace('/', "~1"));
-                    at = parent;
-                }
-                Path::Index(parent, i) => {
-                    parts.push(i.to_string());
-                    at = parent;
-                }
-            }
-        }
-        parts.iter().rev().fold(String::new(), |mut s, p| {
-            s.push('/');
-            s.push_str(p);
-            s
-        })
-    }
-}
 
 /// One reason a document does not satisfy a schema.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -128,8 +89,8 @@ pub fn type_name(v: &Value) -> &'static str {
 }
 
 pub use tollgate_json::{
-    all_unique, char_length as char_len, compare_numbers as compare, is_integer, is_multiple_of,
-    json_equal as json_eq,
+    Path, all_unique, char_length as char_len, compare_numbers as compare, is_integer,
+    is_multiple_of, json_equal as json_eq, quoted_list,
 };
 
 /// A JSON number from a float written in a schema (finite by construction).
@@ -169,19 +130,6 @@ pub fn missing<'a>(object: &Map<String, Value>, required: &[&'a str]) -> Vec<&'a
         .copied()
         .filter(|k| !object.contains_key(*k))
         .collect()
-}
-
-/// Formats names as fge's validator does: `["a","b"]`.
-pub fn quoted_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
-    let mut s = String::from("[");
-    for (i, n) in names.into_iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        let _ = write!(s, "{}", Value::String(n.to_owned()));
-    }
-    s.push(']');
-    s
 }
 
 #[cfg(test)]

@@ -104,38 +104,6 @@ impl<'s> Validator<'s> {
     }
 }
 
-/// Where in the document the walk is: segments on the stack, rendered only for a violation.
-enum Path<'a> {
-    Root,
-    Key(&'a Path<'a>, &'a str),
-    Index(&'a Path<'a>, usize),
-}
-
-impl Path<'_> {
-    fn pointer(&self) -> String {
-        let mut parts = Vec::new();
-        let mut at = self;
-        loop {
-            match at {
-                Path::Root => break,
-                Path::Key(parent, key) => {
-                    parts.push(key.replace('~', "~0").replace('/', "~1"));
-                    at = parent;
-                }
-                Path::Index(parent, i) => {
-                    parts.push(i.to_string());
-                    at = parent;
-                }
-            }
-        }
-        parts.iter().rev().fold(String::new(), |mut s, p| {
-            s.push('/');
-            s.push_str(p);
-            s
-        })
-    }
-}
-
 struct Walker<'v> {
     set: &'v SchemaSet,
     regexes: &'v HashMap<&'v str, Regex>,
@@ -656,21 +624,8 @@ fn instance_type(v: &Value) -> &'static str {
 }
 
 /// Names as fge prints them: `["a","b"]`.
-fn quoted_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
-    let mut s = String::from("[");
-    for (i, name) in names.into_iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        let _ = write!(s, "{}", Value::String(name.to_owned()));
-    }
-    s.push(']');
-    s
-}
-
 // ---- primitives: shared with the compiled validators (tollgate-json) --------------------------
-
-use tollgate_json::all_unique;
+use tollgate_json::{Path, all_unique, quoted_list};
 pub use tollgate_json::{char_length, compare_numbers, is_integer, is_multiple_of, json_equal};
 
 // ---- regexes ----------------------------------------------------------------------------------
