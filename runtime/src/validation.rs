@@ -88,12 +88,7 @@ impl Exchange {
         };
         if T::EXACT {
             let body = self.body().await?;
-            let bytes: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
-                b"{}"
-            } else {
-                &body
-            };
-            if let Ok(value) = serde_json::from_slice::<T>(bytes) {
+            if let Ok(value) = serde_json::from_slice::<T>(json_text(&body)) {
                 match value.check() {
                     Checked::Valid => return Ok(value),
                     Checked::Invalid if !v.detailed => {
@@ -123,15 +118,11 @@ impl Exchange {
         model: &'static ModelSpec,
     ) -> Result<(), GatewayError> {
         let body = self.body().await?;
-        let doc: Value = if body.iter().all(u8::is_ascii_whitespace) {
-            Value::Object(serde_json::Map::new())
-        } else {
-            match serde_json::from_slice(&body) {
-                Ok(doc) => doc,
-                Err(e) => {
-                    let message = format!("instance is not valid JSON: {e}");
-                    return Err(body_error(v, model, &message, &[], format!("[{message}]")));
-                }
+        let doc: Value = match serde_json::from_slice(json_text(&body)) {
+            Ok(doc) => doc,
+            Err(e) => {
+                let message = format!("instance is not valid JSON: {e}");
+                return Err(body_error(v, model, &message, &[], format!("[{message}]")));
             }
         };
         if (model.is_valid)(&doc) {
@@ -156,14 +147,7 @@ impl Exchange {
         let parsed = match self.json.take() {
             // Validation already parsed it: deserialise from the tree, not the bytes again.
             Some(doc) => T::deserialize(doc),
-            None => {
-                let body = self.body().await?;
-                if body.iter().all(u8::is_ascii_whitespace) {
-                    serde_json::from_slice(b"{}")
-                } else {
-                    serde_json::from_slice(&body)
-                }
-            }
+            None => serde_json::from_slice(json_text(&self.body().await?)),
         };
         parsed.map_err(|e| {
             GatewayError::new(
@@ -208,6 +192,15 @@ impl Exchange {
                 missing.join(", ")
             ),
         ))
+    }
+}
+
+/// The JSON text a body stands for: an empty (or blank) body is `{}`, as API Gateway validates it.
+fn json_text(body: &[u8]) -> &[u8] {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        body
     }
 }
 
