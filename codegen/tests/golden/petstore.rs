@@ -215,7 +215,7 @@ static __TOLLGATE_PROXY_4: ::tollgate::__codegen::ProxySpec = ::tollgate::__code
 };
 static __TOLLGATE_VALIDATION_1: ::tollgate::__codegen::RequestValidation = ::tollgate::__codegen::RequestValidation {
     required: &[],
-    models: &[("application/json", &__TOLLGATE_MODEL_0)],
+    models: &[("$default", &__TOLLGATE_MODEL_0)],
     detailed: false,
 };
 static __TOLLGATE_MODEL_0: ::tollgate::__codegen::ModelSpec = ::tollgate::__codegen::ModelSpec {

@@ -72,12 +72,29 @@ async fn a_bad_pet_is_refused_and_nothing_is_stored() {
     let gw = petstore(ServerConfig::default()).await;
     let client = Client::new();
     let before = client.get(Proto::Http1, &gw.url("/prod/pets")).await.json();
-    for body in ["", "{", r#"{"name": 7}"#, r#"{"name":"  "}"#] {
+    for body in [
+        "",
+        "{",
+        r#"{"name": 7}"#,
+        r#"{"name":"  "}"#,
+        r#"{"name":"Tom","type":"dragon"}"#,
+    ] {
         let r = client
             .request(Proto::Http1, Method::POST, &gw.url("/prod/pets"), &[], body)
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body:?}");
         assert_eq!(r.json()["message"], "Invalid request body");
+        // The model is `$default`: whatever the client says the body is, it is checked.
+        let r = client
+            .request(
+                Proto::Http2,
+                Method::POST,
+                &gw.url("/prod/pets"),
+                &[("content-type", "application/x-www-form-urlencoded")],
+                body,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "form-encoded {body:?}");
     }
     assert_eq!(
         client.get(Proto::Http1, &gw.url("/prod/pets")).await.json(),
