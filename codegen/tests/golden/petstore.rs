@@ -52,7 +52,8 @@ pub mod models {
             if let ::core::option::Option::Some(v) = &self.type_ {
                 {
                     let s: &str = v;
-                    if !::core::matches!(s, "dog" | "cat" | "fish" | "bird") {
+                    let len = ::tollgate::__codegen::schema::char_len(s);
+                    if len > 64u64 {
                         return ::tollgate::__codegen::schema::Checked::Invalid;
                     }
                 }
@@ -543,24 +544,28 @@ fn __tg_s4<R: ::tollgate::__codegen::schema::Report>(
             return false;
         }
     }
-    if !::core::matches!(
-        v.as_str(), ::core::option::Option::Some("dog" | "cat" | "fish" | "bird")
-    ) {
-        ok = false;
-        r.fail(
-            at,
-            LOCATION,
-            "enum",
-            || {
-                ::std::format!(
-                    "instance value ({}) not found in enum (possible values: {})", v,
-                    "[\"dog\",\"cat\",\"fish\",\"bird\"]"
-                )
-            },
-        );
-        if R::FAST {
-            return false;
+    match v {
+        ::tollgate::__codegen::schema::serde_json::Value::String(s) => {
+            let len = ::tollgate::__codegen::schema::char_len(s);
+            if len > 64u64 {
+                ok = false;
+                r.fail(
+                    at,
+                    LOCATION,
+                    "maxLength",
+                    || {
+                        ::std::format!(
+                            "string {} is too long (length: {}, maximum allowed: {})", v,
+                            len, 64u64
+                        )
+                    },
+                );
+                if R::FAST {
+                    return false;
+                }
+            }
         }
+        _ => {}
     }
     ok
 }

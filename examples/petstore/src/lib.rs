@@ -67,7 +67,7 @@ impl petstore::Petstore for PetStore {
     }
 
     async fn create_pet(&self, _request: Request, new: petstore::models::NewPet) -> HandlerResult {
-        // Already validated against the `NewPet` model: a non-blank name, a known type if any.
+        // Already validated against the `NewPet` model: a non-blank name, a string type if any.
         let mut pets = self.pets.lock().map_err(|_| "pet store lock poisoned")?;
         let pet = Pet {
             id: pets.iter().map(|p| p.id).max().unwrap_or(0) + 1,
