@@ -107,6 +107,13 @@ impl Builder {
             LoadError::Invalid(d) => Error::Invalid(d),
         })?;
         if self.emit_rerun_if_changed {
+            // Schema files are inputs too: editing one must regenerate the code.
+            let dir = path.parent().unwrap_or_else(|| Path::new("."));
+            for m in &checked.api.models {
+                if let ir::ModelOrigin::File { path: schema, .. } = &m.origin {
+                    println!("cargo:rerun-if-changed={}", dir.join(schema).display());
+                }
+            }
             for w in checked.warnings.items() {
                 let code = w.code.as_deref().unwrap_or("tollgate");
                 println!("cargo:warning={}: {} [{code}]", path.display(), w.message);
