@@ -203,20 +203,6 @@ pub trait TypedCheck {
     fn check(&self) -> Checked;
 }
 
-impl TypedCheck for Value {
-    const EXACT: bool = false;
-    fn check(&self) -> Checked {
-        Checked::Unsure
-    }
-}
-
-impl TypedCheck for Map<String, Value> {
-    const EXACT: bool = false;
-    fn check(&self) -> Checked {
-        Checked::Unsure
-    }
-}
-
 /// `deserialize_with` for optional, non-nullable properties: absent is `None` (with
 /// `#[serde(default)]`), but a present `null` is an error, as the schema's type says.
 pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
@@ -255,8 +241,22 @@ impl<T: TypedCheck> TypedCheck for Box<T> {
     }
 }
 
-/// Models whose root is not a struct (an array, a string, …) use the exact validator only.
+/// Models whose root is not a struct (an array, a string, JSON left as a tree, …) use the exact
+/// validator only.
 macro_rules! not_exact {
+    ($($t:ty),*) => {$(
+        impl<T> TypedCheck for $t {
+            const EXACT: bool = false;
+            fn check(&self) -> Checked {
+                Checked::Unsure
+            }
+        }
+    )*};
+}
+not_exact!(Vec<T>, Option<T>);
+
+/// The same for types without a parameter.
+macro_rules! not_exact_plain {
     ($($t:ty),*) => {$(
         impl TypedCheck for $t {
             const EXACT: bool = false;
@@ -266,18 +266,4 @@ macro_rules! not_exact {
         }
     )*};
 }
-not_exact!(String, CompactString, i64, f64, bool);
-
-impl<T> TypedCheck for Vec<T> {
-    const EXACT: bool = false;
-    fn check(&self) -> Checked {
-        Checked::Unsure
-    }
-}
-
-impl<T> TypedCheck for Option<T> {
-    const EXACT: bool = false;
-    fn check(&self) -> Checked {
-        Checked::Unsure
-    }
-}
+not_exact_plain!(Value, Map<String, Value>, String, CompactString, i64, f64, bool);
