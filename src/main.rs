@@ -55,6 +55,29 @@ enum Cmd {
         #[command(subcommand)]
         command: ModelCmd,
     },
+    /// Work with mapping templates (API Gateway's Velocity templates).
+    Template {
+        #[command(subcommand)]
+        command: TemplateCmd,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TemplateCmd {
+    /// Render one mapping template against a sample request, as the gateway would.
+    ///
+    /// The request file is JSON: {"body": "…" or {…}, "path": {…}, "querystring": {…},
+    /// "headers": {…}, "stageVariables": {…}, "context": {…}}, every key optional. The output
+    /// goes to stdout; overrides the template set ($context.requestOverride / responseOverride)
+    /// are listed on stderr. Exit status: 0 rendered, 1 the template failed at run time (the
+    /// gateway would answer 400/500), 2 a syntax error or an unreadable file.
+    Render {
+        /// The template file (.vtl); `-` reads it from stdin.
+        file: PathBuf,
+        /// The sample request (JSON). Without it: an empty request.
+        #[arg(long, value_name = "REQUEST.json")]
+        request: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,6 +161,9 @@ fn main() -> ExitCode {
                     format,
                 },
         } => model_validate(&files, api.as_deref(), model.as_deref(), format),
+        Cmd::Template {
+            command: TemplateCmd::Render { file, request },
+        } => template_render(&file, request.as_deref()),
     }
 }
 
@@ -191,6 +217,104 @@ fn check(file: &Path, emit: Option<Emit>) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+fn template_render(file: &Path, request: Option<&Path>) -> ExitCode {
+    use tollgate_vtl::env::{Env, ErrorKind, Output, Sample};
+    let text = if file == Path::new("-") {
+        let mut s = String::new();
+        if let Err(e) = std::io::stdin().read_to_string(&mut s) {
+            eprintln!("error: reading the template from stdin: {e}");
+            return ExitCode::from(2);
+        }
+        s
+    } else {
+        match std::fs::read_to_string(file) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {}: {e}", file.display());
+                return ExitCode::from(2);
+            }
+        }
+    };
+    let template = match tollgate_template::parse(&text) {
+        Ok(t) => t,
+        Err(errors) => {
+            let source = miette::NamedSource::new(file.display().to_string(), text.clone());
+            let handler =
+                miette::GraphicalReportHandler::new_themed(if std::io::stderr().is_terminal() {
+                    miette::GraphicalTheme::unicode()
+                } else {
+                    miette::GraphicalTheme::unicode_nocolor()
+                });
+            for e in &errors {
+                let d = miette::MietteDiagnostic::new(e.message.clone())
+                    .with_code("tollgate::template::syntax")
+                    .with_help(e.help.clone())
+                    .with_label(miette::LabeledSpan::new_primary_with_span(
+                        Some(e.message.clone()),
+                        (e.span.start, e.span.end.saturating_sub(e.span.start).max(1)),
+                    ));
+                let report = miette::Report::new(d).with_source_code(source.clone());
+                let mut out = String::new();
+                let _ = handler.render_report(&mut out, report.as_ref());
+                eprint!("{out}");
+            }
+            eprintln!(
+                "{} error{}",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" }
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let sample = match request {
+        None => Sample {
+            context: Sample::default_context(),
+            ..Sample::default()
+        },
+        Some(p) => {
+            let parsed = std::fs::read_to_string(p)
+                .map_err(|e| e.to_string())
+                .and_then(|t| serde_json::from_str::<Value>(&t).map_err(|e| e.to_string()))
+                .and_then(|v| Sample::from_json(&v));
+            match parsed {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {}: {e}", p.display());
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
+    let env = Env::new(&sample);
+    let mut out = Output::new();
+    let result = tollgate_template::interpret::render(&template, &env, &mut out);
+    let _ = std::io::stdout().write_all(out.body.as_bytes());
+    let o = &out.overrides;
+    let show = |what: &str, list: &[(String, tollgate_vtl::Value)]| {
+        for (n, v) in list {
+            eprintln!("override: {what}.{n} = {}", v.to_java_string());
+        }
+    };
+    show("requestOverride.header", &o.request_header);
+    show("requestOverride.path", &o.request_path);
+    show("requestOverride.querystring", &o.request_querystring);
+    show("responseOverride.header", &o.response_header);
+    if let Some(s) = &o.response_status {
+        eprintln!("override: responseOverride.status = {}", s.to_java_string());
+    }
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let answer = match e.kind {
+                ErrorKind::BodyNotJson => "400 in a request template, 500 in a response template",
+                ErrorKind::Template => "500 Internal server error",
+            };
+            eprintln!("\nerror: the template failed: {e}\n(the gateway would answer {answer})");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn serve(file: &Path, release: bool, args: &[String]) -> ExitCode {

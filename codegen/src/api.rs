@@ -73,9 +73,19 @@ pub(crate) fn generate(api: &Api, models: &Models<'_>) -> TokenStream {
     let model_types = crate::types::model_types(models.set, &named_roots);
     let model_module = &model_types.module;
     let trait_tokens = handler_trait(api, &names, &handlers, &model_types.types);
-    let specs = specs(api);
+    let mut templates = crate::mapping::Templates::default();
+    let specs = specs(api, &mut templates);
+    let gateway_responses =
+        crate::mapping::gateway_responses(&api.gateway_responses, &mut templates);
     let validation = validation(api, models);
-    let gateway = gateway_impl(api, &names, &handlers, &model_types.types);
+    let gateway = gateway_impl(
+        api,
+        &names,
+        &handlers,
+        &model_types.types,
+        &gateway_responses,
+    );
+    let templates = templates.into_tokens();
     let api_ty = &names.api;
     let trait_ident = &names.handlers;
     let api_doc = format!(
@@ -113,6 +123,8 @@ pub(crate) fn generate(api: &Api, models: &Models<'_>) -> TokenStream {
         #specs
 
         #validation
+
+        #templates
 
         #gateway
     }
@@ -345,7 +357,7 @@ fn handler_trait(
     }
 }
 
-fn specs(api: &Api) -> TokenStream {
+fn specs(api: &Api, templates: &mut crate::mapping::Templates) -> TokenStream {
     let stages = api.stages.iter().map(|s| {
         let name = &s.name.value;
         let vars = s.variables.iter().map(|v| {
@@ -369,6 +381,10 @@ fn specs(api: &Api) -> TokenStream {
     });
     let integrations = api.routes.iter().enumerate().filter_map(|(id, r)| match &r.integration {
         Integration::Handler { .. } => None,
+        Integration::Http { .. } => crate::mapping::integration_spec(api, id, r, templates),
+        Integration::Mock { responses, .. } if !responses.is_empty() => {
+            crate::mapping::integration_spec(api, id, r, templates)
+        }
         Integration::Mock { status, headers, body, .. } => {
             let ident = format_ident!("__TOLLGATE_MOCK_{}", id);
             let status = status.value;
@@ -428,6 +444,7 @@ fn gateway_impl(
     names: &Names,
     handlers: &[HandlerFn<'_>],
     model_types: &[TokenStream],
+    gateway_responses: &TokenStream,
 ) -> TokenStream {
     let (api_ty, trait_ident) = (&names.api, &names.handlers);
     let name = &api.name.value;
@@ -463,6 +480,22 @@ fn gateway_impl(
         });
         let validated = validate_request.is_some();
         let body = match &r.integration {
+            Integration::Mock { responses, .. } if !responses.is_empty() => {
+                let ident = format_ident!("__TOLLGATE_MOCK_TEMPLATE_{}", id);
+                quote!({
+                    #(#validate)*
+                    #validate_request
+                    ex.mock_template(&#ident, &__TOLLGATE_ROUTES[#id]).await
+                })
+            }
+            Integration::Http { .. } => {
+                let ident = format_ident!("__TOLLGATE_HTTP_{}", id);
+                quote!({
+                    #(#validate)*
+                    #validate_request
+                    ex.http_integration(&#ident, &__TOLLGATE_ROUTES[#id]).await
+                })
+            }
             Integration::Mock { .. } => {
                 let ident = format_ident!("__TOLLGATE_MOCK_{}", id);
                 quote!({
@@ -539,6 +572,7 @@ fn gateway_impl(
                 flavor: #flavor,
                 stages: __TOLLGATE_STAGES,
                 routes: __TOLLGATE_ROUTES,
+                gateway_responses: #gateway_responses,
             };
 
             fn stage_index(name: &str) -> ::core::option::Option<usize> {

@@ -16,8 +16,10 @@
 //! only `::tollgate::__codegen::*`, so the one `tollgate` dependency is enough.
 
 mod api;
+mod mapping;
 mod model;
 mod router;
+mod template;
 mod types;
 
 use std::path::{Path, PathBuf};
@@ -61,6 +63,52 @@ impl std::fmt::Debug for Error {
 /// Compiles the API file at `path` into `$OUT_DIR/<api name>.rs` with the default settings.
 pub fn compile(path: impl AsRef<Path>) -> Result<PathBuf, Error> {
     configure().compile(path)
+}
+
+/// Formatted Rust source of a standalone function `fn NAME(env: &Env, out: &mut Output) ->
+/// Result<(), RenderError>` rendering the mapping template `text` (what an API's templates
+/// compile to). For tests and benchmarks that render templates without a gateway.
+pub fn template_function(
+    name: &str,
+    text: &str,
+) -> Result<String, Vec<tollgate_template::ParseError>> {
+    let t = tollgate_template::parse(text)?;
+    let ident = proc_macro2::Ident::new(name, proc_macro2::Span::call_site());
+    let tokens = template::function(quote::quote!(pub), &ident, &t);
+    Ok(match syn::parse2::<syn::File>(tokens.clone()) {
+        Ok(file) => prettyplease::unparse(&file),
+        Err(_) => tokens.to_string(),
+    })
+}
+
+/// Every template file the API reads (`file=` on templates), relative to the `.kdl` file.
+fn template_files(api: &ir::Api) -> Vec<&str> {
+    let mut all: Vec<&ir::MappingTemplate> = Vec::new();
+    for r in &api.routes {
+        match &r.integration {
+            ir::Integration::Http {
+                request_templates,
+                responses,
+                ..
+            }
+            | ir::Integration::Mock {
+                request_templates,
+                responses,
+                ..
+            } => {
+                all.extend(request_templates);
+                all.extend(responses.iter().flat_map(|r| &r.templates));
+            }
+            _ => {}
+        }
+    }
+    all.extend(api.gateway_responses.iter().flat_map(|g| &g.templates));
+    all.iter()
+        .filter_map(|t| match &t.origin {
+            ir::TemplateOrigin::File { path, .. } => Some(path.as_str()),
+            ir::TemplateOrigin::Inline { .. } => None,
+        })
+        .collect()
 }
 
 /// A builder for the settings [`compile`] uses by default.
@@ -113,6 +161,9 @@ impl Builder {
                 if let ir::ModelOrigin::File { path: schema, .. } = &m.origin {
                     println!("cargo:rerun-if-changed={}", dir.join(schema).display());
                 }
+            }
+            for file in template_files(&checked.api) {
+                println!("cargo:rerun-if-changed={}", dir.join(file).display());
             }
             for w in checked.warnings.items() {
                 let code = w.code.as_deref().unwrap_or("tollgate");

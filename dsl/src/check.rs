@@ -26,6 +26,7 @@ pub fn check(api: &Api, sink: &mut Sink) {
     check_integrations(api, sink);
     check_models(api, sink);
     check_requests(api, sink);
+    crate::check_mapping::check(api, sink);
 }
 
 /// The base URI a model is registered under in the [`crate::schema::SchemaSet`]; API Gateway's
@@ -536,6 +537,9 @@ fn check_integrations(api: &Api, sink: &mut Sink) {
             }
             Integration::HttpProxy {
                 uri, timeout_ms, ..
+            }
+            | Integration::Http {
+                uri, timeout_ms, ..
             } => {
                 check_timeout(api, timeout_ms.as_ref(), sink);
                 let is_url = |s: &str| s.starts_with("http://") || s.starts_with("https://");
@@ -581,7 +585,9 @@ fn check_integrations(api: &Api, sink: &mut Sink) {
                 }
                 for part in &uri.value.parts {
                     match part {
-                        UriPart::PathParam(p) if route.path.param(p).is_none() => {
+                        UriPart::PathParam(p)
+                            if route.path.param(p).is_none() && !maps_path(route, p) =>
+                        {
                             let known: Vec<String> = route
                                 .path
                                 .params()
@@ -666,6 +672,16 @@ fn check_integrations(api: &Api, sink: &mut Sink) {
             }
         }
     }
+}
+
+/// Whether `route` maps `integration.request.path.<name>` itself.
+fn maps_path(route: &Route, name: &str) -> bool {
+    let Integration::Http { parameters, .. } = &route.integration else {
+        return false;
+    };
+    parameters.iter().any(|m| {
+        matches!(&m.target.value, crate::ir::MappingTarget::IntegrationRequest { location: crate::ir::Location::Path, name: n } if n == name)
+    })
 }
 
 fn check_timeout(api: &Api, timeout: Option<&crate::ir::Spanned<u64>>, sink: &mut Sink) {

@@ -98,6 +98,8 @@ pub struct Api {
     pub detailed_validation_errors: bool,
     /// Every method of every resource, flattened, in source order.
     pub routes: Vec<Route>,
+    /// Customised gateway responses (`gateway-response TYPE …`), in source order.
+    pub gateway_responses: Vec<GatewayResponse>,
     /// The span of the whole `api` node.
     pub span: Span,
 }
@@ -499,16 +501,241 @@ pub enum Integration {
         /// The span of the `integration` node.
         span: Span,
     },
-    /// A fixed answer (API Gateway's `MOCK` integration).
+    /// A fixed answer (API Gateway's `MOCK` integration). With `response` children it is API
+    /// Gateway's templated mock: the request template's `statusCode` picks the integration
+    /// response, whose template renders the body.
     Mock {
-        /// Status code.
+        /// Status code of the fixed answer.
         status: Spanned<u16>,
         /// Response headers in order.
         headers: Vec<Header>,
         /// Response body.
         body: String,
+        /// What happens when no request template matches the content type.
+        passthrough: Passthrough,
+        /// Request templates by content type.
+        request_templates: Vec<MappingTemplate>,
+        /// Integration responses; empty for the fixed answer.
+        responses: Vec<IntegrationResponse>,
         /// The span of the `integration` node.
         span: Span,
+    },
+    /// A non-proxy HTTP integration (API Gateway's `HTTP`): the request is rebuilt from
+    /// parameter mappings and a request template, and the answer goes through integration
+    /// responses.
+    Http {
+        /// The URI template (`{name}` from `integration.request.path.name` or the route's path
+        /// parameter of that name; `${stageVariables.x}`).
+        uri: Spanned<UriTemplate>,
+        /// The integration's HTTP method (`http-method=`); `None` keeps the request's.
+        http_method: Option<Spanned<String>>,
+        /// Integration timeout in ms; `None` means the flavour's default.
+        timeout_ms: Option<Spanned<u64>>,
+        /// What happens when no request template matches the content type.
+        passthrough: Passthrough,
+        /// `integration.request.*` parameter mappings.
+        parameters: Vec<ParameterMapping>,
+        /// Request templates by content type.
+        request_templates: Vec<MappingTemplate>,
+        /// Integration responses.
+        responses: Vec<IntegrationResponse>,
+        /// The span of the `integration` node.
+        span: Span,
+    },
+}
+
+/// API Gateway's `passthroughBehavior`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Passthrough {
+    /// Pass the body through untouched when no template matches (the default).
+    #[default]
+    WhenNoMatch,
+    /// Pass through only when the integration has no templates at all; otherwise 415.
+    WhenNoTemplates,
+    /// Never pass through: 415 when no template matches.
+    Never,
+}
+
+impl Passthrough {
+    /// The KDL spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Passthrough::WhenNoMatch => "when-no-match",
+            Passthrough::WhenNoTemplates => "when-no-templates",
+            Passthrough::Never => "never",
+        }
+    }
+}
+
+/// A mapping template for one content type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MappingTemplate {
+    /// The content type (MIME type) it is selected by.
+    pub content_type: Spanned<String>,
+    /// The template text.
+    pub text: String,
+    /// The parsed template.
+    pub template: tollgate_template::Template,
+    /// Where the text comes from: the string in the `.kdl`, or a file.
+    pub origin: TemplateOrigin,
+    /// The span of the node.
+    pub span: Span,
+}
+
+/// Where a template's text was written, to point diagnostics at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum TemplateOrigin {
+    /// Inline in the `.kdl` file: the string value's span.
+    Inline {
+        /// The span of the string.
+        span: Span,
+    },
+    /// `file="…"`: the path as written (relative to the `.kdl` file) and the property's span.
+    File {
+        /// The path as written.
+        path: String,
+        /// The span of the `file=` value.
+        span: Span,
+    },
+}
+
+/// An integration response: which backend answers it takes (by status code) and how it
+/// answers the client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntegrationResponse {
+    /// The method response's status code.
+    pub status: Spanned<u16>,
+    /// `selectionPattern`: a Java regex matched against the whole backend status code. `None`
+    /// is the default response.
+    pub pattern: Option<Spanned<String>>,
+    /// `method.response.header.*` mappings.
+    pub parameters: Vec<ParameterMapping>,
+    /// Response templates by content type (selected by the request's `Accept`).
+    pub templates: Vec<MappingTemplate>,
+    /// The span of the `response` node.
+    pub span: Span,
+}
+
+/// A customised gateway response (`gateway-response DEFAULT_4XX status=… { … }`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GatewayResponse {
+    /// The response type (`DEFAULT_4XX`, `THROTTLED`, …).
+    pub kind: Spanned<String>,
+    /// The status code; `None` keeps the type's own.
+    pub status: Option<Spanned<u16>>,
+    /// `gatewayresponse.header.*` mappings.
+    pub parameters: Vec<ParameterMapping>,
+    /// Body templates (substitution of `$context.*`, `$stageVariables.*` only).
+    pub templates: Vec<MappingTemplate>,
+    /// The span of the node.
+    pub span: Span,
+}
+
+/// `parameter TARGET SOURCE`: one parameter mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParameterMapping {
+    /// What is set.
+    pub target: Spanned<MappingTarget>,
+    /// Where the value comes from.
+    pub source: Spanned<MappingSource>,
+}
+
+/// Where a request parameter lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Location {
+    /// `path`
+    Path,
+    /// `querystring`
+    Querystring,
+    /// `header`
+    Header,
+    /// `multivaluequerystring`
+    MultiQuerystring,
+    /// `multivalueheader`
+    MultiHeader,
+}
+
+impl Location {
+    /// The API Gateway spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Location::Path => "path",
+            Location::Querystring => "querystring",
+            Location::Header => "header",
+            Location::MultiQuerystring => "multivaluequerystring",
+            Location::MultiHeader => "multivalueheader",
+        }
+    }
+}
+
+/// The left side of a parameter mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum MappingTarget {
+    /// `integration.request.{path|querystring|header}.NAME`
+    IntegrationRequest {
+        /// Path, querystring or header.
+        location: Location,
+        /// The parameter name.
+        name: String,
+    },
+    /// `method.response.header.NAME`
+    MethodResponseHeader {
+        /// The header name.
+        name: String,
+    },
+    /// `gatewayresponse.header.NAME`
+    GatewayResponseHeader {
+        /// The header name.
+        name: String,
+    },
+}
+
+/// The right side of a parameter mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum MappingSource {
+    /// `'literal'`
+    Static {
+        /// The value.
+        value: String,
+    },
+    /// `method.request.{path|querystring|header|multivaluequerystring|multivalueheader}.NAME`
+    MethodRequest {
+        /// Where.
+        location: Location,
+        /// The name.
+        name: String,
+    },
+    /// `method.request.body` or `method.request.body.JSONPATH`
+    MethodRequestBody {
+        /// The JSONPath (with `$.` prepended), `None` for the whole body.
+        path: Option<String>,
+    },
+    /// `integration.response.header.NAME` / `multivalueheader.NAME`
+    IntegrationResponseHeader {
+        /// The header name.
+        name: String,
+        /// Every value joined with `,`.
+        multi: bool,
+    },
+    /// `integration.response.body` or `integration.response.body.JSONPATH`
+    IntegrationResponseBody {
+        /// The JSONPath, `None` for the whole body.
+        path: Option<String>,
+    },
+    /// `stageVariables.NAME`
+    StageVariable {
+        /// The variable.
+        name: String,
+    },
+    /// `context.a.b`
+    Context {
+        /// The path below `$context`.
+        path: Vec<String>,
     },
 }
 
@@ -518,6 +745,7 @@ impl Integration {
         match self {
             Integration::Handler { span, .. }
             | Integration::HttpProxy { span, .. }
+            | Integration::Http { span, .. }
             | Integration::Mock { span, .. } => *span,
         }
     }

@@ -8,12 +8,16 @@
 use crate::diagnostics::Sink;
 use crate::ir::{
     Api, Flavor, Header, Integration, Method, Model, ModelOrigin, ParamLocation, ParamType,
-    PathTemplate, RequestModel, RequestParameter, RequestSpec, Route, Segment, SegmentKind, Span,
-    Spanned, Stage, StageVariable, UriTemplate, Validator, is_param_name,
+    Passthrough, PathTemplate, RequestModel, RequestParameter, RequestSpec, Route, Segment,
+    SegmentKind, Span, Spanned, Stage, StageVariable, UriTemplate, Validator, is_param_name,
 };
 use ::kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 use miette::{Diagnostic, MietteDiagnostic, SourceSpan};
 use std::path::Path;
+
+mod mapping;
+pub use mapping::GATEWAY_RESPONSE_TYPES;
+use mapping::Side;
 
 /// Parses KDL text into a document, turning parse errors into diagnostics.
 pub fn parse(text: &str, sink: &mut Sink) -> Option<KdlDocument> {
@@ -123,6 +127,7 @@ fn read_api(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<Api> {
         validator: None,
         detailed_validation_errors: false,
         routes: Vec::new(),
+        gateway_responses: Vec::new(),
         span: to_span(node.span()),
     };
 
@@ -152,8 +157,13 @@ fn read_api(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<Api> {
                 child,
                 &PathTemplate { segments: vec![] },
                 &mut api.routes,
+                base_dir,
                 sink,
             ),
+            "gateway-response" => {
+                api.gateway_responses
+                    .extend(mapping::read_gateway_response(child, base_dir, sink));
+            }
             other => unknown_node(
                 sink,
                 child,
@@ -165,6 +175,7 @@ fn read_api(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<Api> {
                     "validator",
                     "validation-errors",
                     "resource",
+                    "gateway-response",
                 ],
             ),
         }
@@ -236,7 +247,13 @@ fn read_stage(node: &KdlNode, sink: &mut Sink) -> Option<Stage> {
     })
 }
 
-fn read_resource(node: &KdlNode, parent: &PathTemplate, routes: &mut Vec<Route>, sink: &mut Sink) {
+fn read_resource(
+    node: &KdlNode,
+    parent: &PathTemplate,
+    routes: &mut Vec<Route>,
+    base_dir: &Path,
+    sink: &mut Sink,
+) {
     let mut n = NodeReader::new(node);
     let own = match n.arg(0) {
         Some(e) => string(e, sink, "the resource path").and_then(|p| parse_path(&p, sink)),
@@ -328,12 +345,12 @@ fn read_resource(node: &KdlNode, parent: &PathTemplate, routes: &mut Vec<Route>,
             continue;
         }
         if name == "resource" {
-            read_resource(child, &path, routes, sink);
+            read_resource(child, &path, routes, base_dir, sink);
             continue;
         }
         match Method::parse(name) {
             Some(method) => {
-                if let Some(route) = read_method(child, method, &path, sink) {
+                if let Some(route) = read_method(child, method, &path, base_dir, sink) {
                     routes.push(route);
                 }
             }
@@ -350,6 +367,7 @@ fn read_method(
     node: &KdlNode,
     method: Method,
     path: &PathTemplate,
+    base_dir: &Path,
     sink: &mut Sink,
 ) -> Option<Route> {
     NodeReader::new(node).finish(sink, method.as_str());
@@ -358,7 +376,7 @@ fn read_method(
     for child in children(node) {
         match child.name().value() {
             "integration" if integration.is_none() => {
-                integration = Some(read_integration(child, sink))
+                integration = Some(read_integration(child, base_dir, sink))
             }
             "integration" => sink.error(
                 "kdl::duplicate-integration",
@@ -499,7 +517,7 @@ fn read_request_parameter(node: &KdlNode, sink: &mut Sink) -> Option<RequestPara
     })
 }
 
-fn read_integration(node: &KdlNode, sink: &mut Sink) -> Option<Integration> {
+fn read_integration(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<Integration> {
     let mut n = NodeReader::new(node);
     let span = to_span(node.span());
     let Some(kind_entry) = n.arg(0) else {
@@ -527,20 +545,67 @@ fn read_integration(node: &KdlNode, sink: &mut Sink) -> Option<Integration> {
             no_children(node, sink);
             Integration::Handler { name: name?, span }
         }
-        "http-proxy" => {
+        "http-proxy" | "http" => {
+            let proxy = kind.value == "http-proxy";
             let uri = required_prop(
                 &mut n,
                 node,
                 "uri",
                 sink,
-                "`integration http-proxy uri=\"${stageVariables.upstream}/{proxy}\"`",
+                if proxy {
+                    "`integration http-proxy uri=\"${stageVariables.upstream}/{proxy}\"`"
+                } else {
+                    "`integration http uri=\"${stageVariables.upstream}/pets/{id}\"`"
+                },
             )
             .and_then(|e| string(e, sink, "the upstream URI"));
             let timeout_ms = n.prop("timeout-ms").and_then(|e| {
                 integer(e, sink, "timeout-ms").map(|v| Spanned::new(v, to_span(e.span())))
             });
-            n.finish(sink, "integration http-proxy");
-            no_children(node, sink);
+            let (http_method, passthrough) = if proxy {
+                (None, Passthrough::WhenNoMatch)
+            } else {
+                let m = n
+                    .prop("http-method")
+                    .and_then(|e| string(e, sink, "the integration's HTTP method"));
+                if let Some(m) = &m {
+                    if Method::parse(&m.value).is_none_or(|m| m == Method::Any) {
+                        sink.error(
+                            "kdl::bad-value",
+                            format!("`{}` is not an integration HTTP method", m.value),
+                            m.span,
+                            "not a method",
+                            "use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS (upper case), or leave it out to keep the request's method",
+                        );
+                    }
+                }
+                (m, mapping::read_passthrough(n.prop("passthrough"), sink))
+            };
+            n.finish(
+                sink,
+                if proxy {
+                    "integration http-proxy"
+                } else {
+                    "integration http"
+                },
+            );
+            let mut parameters = Vec::new();
+            let mut request_templates = Vec::new();
+            let mut responses = Vec::new();
+            if proxy {
+                no_children(node, sink);
+            } else {
+                read_integration_children(
+                    node,
+                    base_dir,
+                    sink,
+                    "`integration http`",
+                    &mut parameters,
+                    &mut request_templates,
+                    &mut responses,
+                    &mut Vec::new(),
+                );
+            }
             let uri = uri?;
             let template = match UriTemplate::parse(&uri.value) {
                 Ok(t) => t,
@@ -557,10 +622,23 @@ fn read_integration(node: &KdlNode, sink: &mut Sink) -> Option<Integration> {
                     return None;
                 }
             };
-            Integration::HttpProxy {
-                uri: Spanned::new(template, uri.span),
-                timeout_ms,
-                span,
+            if proxy {
+                Integration::HttpProxy {
+                    uri: Spanned::new(template, uri.span),
+                    timeout_ms,
+                    span,
+                }
+            } else {
+                Integration::Http {
+                    uri: Spanned::new(template, uri.span),
+                    http_method,
+                    timeout_ms,
+                    passthrough,
+                    parameters,
+                    request_templates,
+                    responses,
+                    span,
+                }
             }
         }
         "mock" => {
@@ -574,34 +652,47 @@ fn read_integration(node: &KdlNode, sink: &mut Sink) -> Option<Integration> {
                 .and_then(|e| string(e, sink, "the mock body"))
                 .map(|s| s.value)
                 .unwrap_or_default();
+            let passthrough = mapping::read_passthrough(n.prop("passthrough"), sink);
+            let fixed = n.prop("status").is_some() || n.prop("body").is_some();
             n.finish(sink, "integration mock");
             let mut headers = Vec::new();
-            for child in children(node) {
-                match child.name().value() {
-                    "header" => {
-                        let mut h = NodeReader::new(child);
-                        let name = h.arg(0).and_then(|e| string(e, sink, "the header name"));
-                        let value = h.arg(1).and_then(|e| string(e, sink, "the header value"));
-                        h.finish(sink, "header");
-                        no_children(child, sink);
-                        match (name, value) {
-                            (Some(name), Some(value)) => headers.push(Header { name, value }),
-                            _ => sink.error(
-                                "kdl::missing-argument",
-                                "`header` needs a name and a value",
-                                name_span(child),
-                                "incomplete header",
-                                "write `header \"content-type\" \"application/json\"`",
-                            ),
-                        }
-                    }
-                    other => unknown_node(sink, child, other, "`integration mock`", &["header"]),
-                }
+            let mut request_templates = Vec::new();
+            let mut responses = Vec::new();
+            read_integration_children(
+                node,
+                base_dir,
+                sink,
+                "`integration mock`",
+                &mut Vec::new(),
+                &mut request_templates,
+                &mut responses,
+                &mut headers,
+            );
+            if fixed && !responses.is_empty() {
+                sink.error(
+                    "kdl::mock-mixed",
+                    "a mock has either a fixed answer (`status=`/`body=`) or `response` nodes, not both",
+                    name_span(node),
+                    "both forms",
+                    "move the body into `response status=200 { template \"application/json\" \"…\" }`, or drop the `response` nodes",
+                );
+            }
+            if !headers.is_empty() && !responses.is_empty() {
+                sink.error(
+                    "kdl::mock-mixed",
+                    "`header` belongs to the fixed mock; with `response` nodes, map headers in the response",
+                    name_span(node),
+                    "both forms",
+                    "write `parameter \"method.response.header.NAME\" \"'value'\"` inside the `response`",
+                );
             }
             Integration::Mock {
                 status,
                 headers,
                 body,
+                passthrough,
+                request_templates,
+                responses,
                 span,
             }
         }
@@ -617,6 +708,58 @@ fn read_integration(node: &KdlNode, sink: &mut Sink) -> Option<Integration> {
         }
     };
     Some(integration)
+}
+
+/// Reads the children of `integration http` / `integration mock`. `headers` collects a
+/// fixed mock's `header` nodes (not accepted in `integration http`).
+#[allow(clippy::too_many_arguments)]
+fn read_integration_children(
+    node: &KdlNode,
+    base_dir: &Path,
+    sink: &mut Sink,
+    what: &str,
+    parameters: &mut Vec<crate::ir::ParameterMapping>,
+    request_templates: &mut Vec<crate::ir::MappingTemplate>,
+    responses: &mut Vec<crate::ir::IntegrationResponse>,
+    headers: &mut Vec<Header>,
+) {
+    let mock = what.contains("mock");
+    for child in children(node) {
+        match child.name().value() {
+            "header" if mock => {
+                let mut h = NodeReader::new(child);
+                let name = h.arg(0).and_then(|e| string(e, sink, "the header name"));
+                let value = h.arg(1).and_then(|e| string(e, sink, "the header value"));
+                h.finish(sink, "header");
+                no_children(child, sink);
+                match (name, value) {
+                    (Some(name), Some(value)) => headers.push(Header { name, value }),
+                    _ => sink.error(
+                        "kdl::missing-argument",
+                        "`header` needs a name and a value",
+                        name_span(child),
+                        "incomplete header",
+                        "write `header \"content-type\" \"application/json\"`",
+                    ),
+                }
+            }
+            "parameter" if !mock => {
+                parameters.extend(mapping::read_parameter(child, Side::Request, sink))
+            }
+            "request-template" => {
+                request_templates.extend(mapping::read_template(child, base_dir, sink))
+            }
+            "response" => responses.extend(mapping::read_response(child, base_dir, sink)),
+            other => {
+                let expected: &[&str] = if mock {
+                    &["header", "request-template", "response"]
+                } else {
+                    &["parameter", "request-template", "response"]
+                };
+                unknown_node(sink, child, other, what, expected)
+            }
+        }
+    }
 }
 
 /// Parses a resource path such as `/pets/{petId}` into segments with spans.

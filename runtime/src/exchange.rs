@@ -21,6 +21,8 @@ use crate::stage::StageRuntime;
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) flavor: Flavor,
+    pub(crate) api_name: &'static str,
+    pub(crate) gateway_responses: &'static [crate::mapping::GatewayResponseSpec],
     pub(crate) stages: Box<[StageRuntime]>,
     pub(crate) client: ProxyClient,
     pub(crate) max_body_bytes: usize,

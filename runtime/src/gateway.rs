@@ -71,6 +71,8 @@ pub struct ApiSpec {
     pub stages: &'static [StageSpec],
     /// The routes, in declaration order (the index is the route id).
     pub routes: &'static [RouteSpec],
+    /// Customised gateway responses.
+    pub gateway_responses: &'static [crate::mapping::GatewayResponseSpec],
 }
 
 /// Compile-time description of a stage.

@@ -16,6 +16,7 @@ pub mod exchange;
 pub mod gateway;
 pub mod handler;
 pub mod integration;
+pub mod mapping;
 pub mod path;
 pub mod request_id;
 pub mod response;
@@ -38,9 +39,15 @@ pub mod __codegen {
     pub use crate::handler::{HandlerResult, Request};
     pub use crate::integration::http::{ProxySpec, UriPart};
     pub use crate::integration::mock::MockSpec;
+    pub use crate::mapping::{
+        GatewayResponseSpec, HeaderMapping, HttpSpec, MapSource, MapTarget, MockTemplateSpec,
+        Passthrough, Pattern, RequestMapping, ResponseSpec, TemplateSpec,
+    };
     pub use crate::response::{GatewayError, Response};
     pub use crate::validation::{ModelSpec, ParamSource, RequestValidation, RequiredParam};
     pub use serde;
+    /// The values mapping templates compute with.
+    pub use tollgate_vtl as vtl;
     /// Compiled JSON Schema validators' helpers.
     pub mod schema {
         pub use crate::schema::*;

@@ -159,8 +159,29 @@ pub enum ResponseType {
     IntegrationTimeout,
     /// A handler returned an error (API Gateway's Lambda-throws case: REST 502, HTTP 500).
     HandlerFailure,
-    /// The integration is misconfigured, e.g. its URI does not parse after substitution: 500.
+    /// The integration is misconfigured, e.g. its URI does not parse after substitution, or no
+    /// integration response matches: 500.
     ApiConfigurationError,
+    /// No request template matches and the passthrough behaviour forbids passing through: 415.
+    UnsupportedMediaType,
+}
+
+impl ResponseType {
+    /// API Gateway's name for the type (`$context.error.responseType`, `gateway-response`).
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            ResponseType::MissingAuthenticationToken => "MISSING_AUTHENTICATION_TOKEN",
+            ResponseType::BadRequest => "DEFAULT_4XX",
+            ResponseType::BadRequestParameters => "BAD_REQUEST_PARAMETERS",
+            ResponseType::BadRequestBody => "BAD_REQUEST_BODY",
+            ResponseType::RequestTooLarge => "REQUEST_TOO_LARGE",
+            ResponseType::IntegrationFailure => "INTEGRATION_FAILURE",
+            ResponseType::IntegrationTimeout => "INTEGRATION_TIMEOUT",
+            ResponseType::HandlerFailure => "DEFAULT_5XX",
+            ResponseType::ApiConfigurationError => "API_CONFIGURATION_ERROR",
+            ResponseType::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+        }
+    }
 }
 
 /// A gateway response: the gateway answers instead of the integration.
@@ -325,15 +346,32 @@ impl GatewayError {
                 r#"{"message": "Internal server error"}"#,
                 Some("InternalServerErrorException"),
             ),
+            (_, UnsupportedMediaType) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                r#"{"message":"Unsupported Media Type"}"#,
+                Some("UnsupportedMediaTypeException"),
+            ),
         }
+    }
+
+    /// The client-facing message (`$context.error.message`): the custom one, else the type's.
+    pub fn client_message(&self) -> String {
+        let body = match &self.body {
+            Some(b) => b.as_str(),
+            None => self.parts(Flavor::Rest).1,
+        };
+        serde_json::from_str::<Value>(body)
+            .ok()
+            .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+            .unwrap_or_default()
     }
 
     /// Renders the gateway response for `flavor`.
     pub fn into_response(self, flavor: Flavor) -> Response {
-        let (status, body, error_type) = self.parts(flavor);
+        let (status, default_body, error_type) = self.parts(flavor);
         let body = match self.body {
             Some(custom) => Bytes::from(custom),
-            None => Bytes::from_static(body.as_bytes()),
+            None => Bytes::from_static(default_body.as_bytes()),
         };
         let mut r = with_body(status, "application/json", body);
         if let Some(t) = error_type {
@@ -341,6 +379,14 @@ impl GatewayError {
                 .insert("x-amzn-errortype", HeaderValue::from_static(t));
         }
         r
+    }
+
+    /// The body this error answers with by default, for customised gateway responses.
+    pub fn default_body(&self, flavor: Flavor) -> Bytes {
+        match &self.body {
+            Some(custom) => Bytes::from(custom.clone()),
+            None => Bytes::from_static(self.parts(flavor).1.as_bytes()),
+        }
     }
 }
 

@@ -233,6 +233,8 @@ impl<G: Gateway> Server<G> {
             .collect();
         let shared = Arc::new(Shared {
             flavor: spec.flavor,
+            api_name: spec.name,
+            gateway_responses: spec.gateway_responses,
             stages,
             client: ProxyClient::new(),
             max_body_bytes: self.config.max_body_bytes,
@@ -366,12 +368,25 @@ impl<G: Gateway> Inner<G> {
         let (parts, body) = req.into_parts();
         let method = Method::from_http(&parts.method);
         let flavor = self.shared.flavor;
+        // Customised gateway responses may map request headers and parameters: keep a copy.
+        let snapshot = (!self.shared.gateway_responses.is_empty()).then(|| {
+            (
+                parts.method.clone(),
+                parts.uri.clone(),
+                parts.version,
+                parts.headers.clone(),
+            )
+        });
+        let mut stage_skip = None;
 
         let result = match PathIndex::parse(parts.uri.path()) {
             Err(e) => Err(GatewayError::new(ResponseType::BadRequest, e.to_string())),
             Ok(path) => match self.select_stage(&path, parts.uri.path()) {
                 None => Err(GatewayError::no_route()),
                 Some((stage, skip)) => {
+                    if snapshot.is_some() {
+                        stage_skip = Some((stage, skip, path.clone()));
+                    }
                     let ex = Exchange {
                         parts,
                         body: BodyState::Unread(body),
@@ -393,7 +408,29 @@ impl<G: Gateway> Inner<G> {
             Ok(r) => r,
             Err(e) => {
                 log_gateway_error(&e, request_id, flavor);
-                e.into_response(flavor)
+                let custom = snapshot.and_then(|(m, uri, version, headers)| {
+                    let (stage, skip, path) = stage_skip.unwrap_or((0, 0, PathIndex::default()));
+                    let mut parts = http::Request::new(()).into_parts().0;
+                    parts.method = m;
+                    parts.uri = uri;
+                    parts.version = version;
+                    parts.headers = headers;
+                    let shadow = Exchange {
+                        parts,
+                        body: BodyState::Read(bytes::Bytes::new()),
+                        json: None,
+                        path,
+                        skip,
+                        method,
+                        stage,
+                        request_id,
+                        remote,
+                        received_at,
+                        shared: self.shared.clone(),
+                    };
+                    crate::mapping::custom_for(&shadow, &e, flavor)
+                });
+                custom.unwrap_or_else(|| e.into_response(flavor))
             }
         };
         response

@@ -27,6 +27,9 @@ pub enum UriPart {
     Segment(usize),
     /// `{proxy}` of a greedy `{proxy+}`: the raw route segments from `i` on.
     Tail(usize),
+    /// `{name}` filled from the `integration.request.path.name` mapping (non-proxy `http`),
+    /// percent-encoded as one segment.
+    Mapped(&'static str),
 }
 
 /// A compiled http-proxy integration.
@@ -56,6 +59,16 @@ impl ProxyClient {
             .pool_timer(TokioTimer::new())
             .build(connector);
         ProxyClient { client }
+    }
+}
+
+impl ProxyClient {
+    /// Sends `req` on the pooled client.
+    pub(crate) fn request(
+        &self,
+        req: http::Request<Full<Bytes>>,
+    ) -> hyper_util::client::legacy::ResponseFuture {
+        self.client.request(req)
     }
 }
 
@@ -160,29 +173,37 @@ impl Exchange {
                 }
                 UriPart::Segment(i) => s.push_str(self.raw_segment(*i)),
                 UriPart::Tail(i) => s.push_str(self.raw_tail(*i)),
+                // Only non-proxy integrations map path parameters.
+                UriPart::Mapped(_) => {}
             }
         }
         if let Some(q) = self.parts.uri.query() {
             s.push(if s.contains('?') { '&' } else { '?' });
             s.push_str(q);
         }
-        let uri: Uri = s.parse().map_err(|e| {
-            GatewayError::new(
-                ResponseType::ApiConfigurationError,
-                format!("upstream URI {s:?} does not parse: {e}"),
-            )
-        })?;
-        match uri.scheme_str() {
-            Some("http") => Ok(uri),
-            Some("https") => Err(GatewayError::new(
-                ResponseType::ApiConfigurationError,
-                format!("upstream {s:?}: https upstreams are not supported yet (plain http only)"),
-            )),
-            _ => Err(GatewayError::new(
-                ResponseType::ApiConfigurationError,
-                format!("upstream URI {s:?} is not an absolute http URL"),
-            )),
-        }
+        check_upstream(&s)
+    }
+}
+
+/// Parses an upstream URI after substitution: an absolute `http://` URL (https upstreams are
+/// not supported yet), else `API_CONFIGURATION_ERROR`.
+pub(crate) fn check_upstream(s: &str) -> Result<Uri, GatewayError> {
+    let uri: Uri = s.parse().map_err(|e| {
+        GatewayError::new(
+            ResponseType::ApiConfigurationError,
+            format!("upstream URI {s:?} does not parse: {e}"),
+        )
+    })?;
+    match uri.scheme_str() {
+        Some("http") => Ok(uri),
+        Some("https") => Err(GatewayError::new(
+            ResponseType::ApiConfigurationError,
+            format!("upstream {s:?}: https upstreams are not supported yet (plain http only)"),
+        )),
+        _ => Err(GatewayError::new(
+            ResponseType::ApiConfigurationError,
+            format!("upstream URI {s:?} is not an absolute http URL"),
+        )),
     }
 }
 

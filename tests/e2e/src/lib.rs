@@ -36,6 +36,10 @@ pub mod apis {
     pub mod detailed {
         tollgate::include_api!("detailed");
     }
+    /// `apis/templates.kdl`
+    pub mod templates {
+        tollgate::include_api!("templates");
+    }
 }
 
 /// Handlers of the validation test API: `create_item` echoes the typed body it received.
@@ -296,7 +300,8 @@ impl Client {
 ///
 /// It answers every request with a JSON echo — `method`, `path`, `query`, `headers`, `body` —
 /// and a few headers a gateway must remap (`www-authenticate`, `server`). `?sleep_ms=N` delays
-/// the answer; a path ending in `/status/NNN` answers that status.
+/// the answer; a path ending in `/status/NNN` answers that status; a path ending in `/raw`
+/// answers the request body verbatim.
 #[derive(Debug)]
 pub struct Upstream {
     /// Where it listens.
@@ -370,6 +375,12 @@ async fn echo(
         .await
         .map(|c| c.to_bytes())
         .unwrap_or_default();
+    if parts.uri.path().ends_with("/raw") {
+        return http::Response::builder()
+            .header("content-type", "application/json")
+            .body(Full::new(body))
+            .expect("valid response");
+    }
     let query = parts.uri.query().unwrap_or("").to_owned();
     if let Some(ms) = query
         .split('&')
