@@ -14,6 +14,9 @@ use crate::template;
 #[derive(Default)]
 pub(crate) struct Templates {
     fns: Vec<TokenStream>,
+    /// Integration-response arrays: `static`s, since their patterns cache a compiled regex
+    /// (interior mutability cannot sit in a promoted constant).
+    statics: Vec<TokenStream>,
 }
 
 impl Templates {
@@ -32,8 +35,8 @@ impl Templates {
 
     /// The render functions, to place at module level.
     pub(crate) fn into_tokens(self) -> TokenStream {
-        let fns = self.fns;
-        quote!(#(#fns)*)
+        let (fns, statics) = (self.fns, self.statics);
+        quote!(#(#fns)* #(#statics)*)
     }
 }
 
@@ -117,7 +120,10 @@ fn responses(rs: &[IntegrationResponse], t: &mut Templates) -> TokenStream {
             quote!(::tollgate::__codegen::ResponseSpec { status: #status, pattern: #pattern, headers: #headers, templates: #templates })
         })
         .collect();
-    quote!(&[#(#items),*])
+    let ident = format_ident!("__TOLLGATE_RESPONSES_{}", t.statics.len());
+    let n = items.len();
+    t.statics.push(quote!(static #ident: [::tollgate::__codegen::ResponseSpec; #n] = [#(#items),*];));
+    quote!(&#ident)
 }
 
 /// The static spec of route `id`'s `http` integration or templated mock, if it has one.

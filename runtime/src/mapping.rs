@@ -1042,9 +1042,7 @@ pub(crate) fn custom_gateway_response(
     if let Ok(v) = HeaderValue::from_str(ct) {
         r.headers_mut().insert(header::CONTENT_TYPE, v);
     }
-    // Headers of every matching level: the DEFAULT_xXX ones, then the type's own.
-    for s in [fallback, specific].into_iter().flatten() {
-        map_headers(r.headers_mut(), s.headers, view, None);
-    }
+    // The type's own response replaces DEFAULT_xXX entirely, headers included.
+    map_headers(r.headers_mut(), spec.headers, view, None);
     Some(r)
 }

@@ -25,6 +25,6 @@ fn main() {
         let text = std::fs::read_to_string(&path).unwrap();
         out.push_str(&tollgate_codegen::template_function(&stem, &text).unwrap());
     }
-    let dest = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("templates.rs");
+    let dest = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("vtl_cases.rs");
     std::fs::write(dest, out).unwrap();
 }

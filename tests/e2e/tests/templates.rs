@@ -5,7 +5,7 @@
 use tollgate_vtl::env::{Env, Output, RenderError, Sample};
 
 mod compiled {
-    include!(concat!(env!("OUT_DIR"), "/templates.rs"));
+    include!(concat!(env!("OUT_DIR"), "/vtl_cases.rs"));
 }
 
 type Compiled = fn(&Env<'_>, &mut Output) -> Result<(), RenderError>;
