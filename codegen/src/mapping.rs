@@ -122,7 +122,8 @@ fn responses(rs: &[IntegrationResponse], t: &mut Templates) -> TokenStream {
         .collect();
     let ident = format_ident!("__TOLLGATE_RESPONSES_{}", t.statics.len());
     let n = items.len();
-    t.statics.push(quote!(static #ident: [::tollgate::__codegen::ResponseSpec; #n] = [#(#items),*];));
+    t.statics
+        .push(quote!(static #ident: [::tollgate::__codegen::ResponseSpec; #n] = [#(#items),*];));
     quote!(&#ident)
 }
 

@@ -55,9 +55,7 @@ fn collect_vars(nodes: &[Node], vars: &mut BTreeMap<String, Ident>) {
             vars.insert(name.to_owned(), id);
         }
     };
-    let mut t = Template { body: Vec::new() };
-    std::mem::swap(&mut t.body, &mut nodes.to_vec());
-    t.walk_refs(&mut |r: &Reference| {
+    tollgate_template::ast::walk_nodes(nodes, &mut |r: &Reference| {
         if !tollgate_template::parse::BUILTINS.contains(&r.root.as_str())
             && r.root != "velocityCount"
         {

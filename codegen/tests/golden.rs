@@ -24,6 +24,7 @@ fn generated_code_matches_the_golden_files() {
         ("../examples/petstore/api.kdl", "petstore"),
         ("../tests/e2e/apis/rest.kdl", "e2e-rest"),
         ("../tests/e2e/apis/http.kdl", "e2e-http"),
+        ("../tests/e2e/apis/templates.kdl", "e2e-templates"),
     ] {
         inputs.push((root.join(path), stem.to_owned()));
     }

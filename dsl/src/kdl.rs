@@ -568,16 +568,16 @@ fn read_integration(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<
                 let m = n
                     .prop("http-method")
                     .and_then(|e| string(e, sink, "the integration's HTTP method"));
-                if let Some(m) = &m {
-                    if Method::parse(&m.value).is_none_or(|m| m == Method::Any) {
-                        sink.error(
+                if let Some(m) = &m
+                    && Method::parse(&m.value).is_none_or(|m| m == Method::Any)
+                {
+                    sink.error(
                             "kdl::bad-value",
                             format!("`{}` is not an integration HTTP method", m.value),
                             m.span,
                             "not a method",
                             "use GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS (upper case), or leave it out to keep the request's method",
                         );
-                    }
                 }
                 (m, mapping::read_passthrough(n.prop("passthrough"), sink))
             };

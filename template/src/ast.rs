@@ -253,7 +253,8 @@ impl Template {
     }
 }
 
-fn walk_nodes(nodes: &[Node], f: &mut dyn FnMut(&Reference)) {
+/// Calls `f` on every reference in `nodes`, nested ones included.
+pub fn walk_nodes(nodes: &[Node], f: &mut dyn FnMut(&Reference)) {
     for n in nodes {
         match n {
             Node::Text { .. } | Node::Break { .. } | Node::Stop { .. } => {}

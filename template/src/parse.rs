@@ -397,10 +397,10 @@ impl<'t> Builder<'t> {
         if !line_start {
             return;
         }
-        if let Some(Some(Node::Text { text })) = body.map(|b| b.last_mut()) {
-            if text.ends_with(&before[before.len() - blanks..]) {
-                text.truncate(text.len() - blanks);
-            }
+        if let Some(Some(Node::Text { text })) = body.map(|b| b.last_mut())
+            && text.ends_with(&before[before.len() - blanks..])
+        {
+            text.truncate(text.len() - blanks);
         }
     }
 

@@ -124,6 +124,7 @@ impl<H: Http> ::tollgate::__codegen::Gateway for HttpApi<H> {
         flavor: ::tollgate::__codegen::Flavor::Http,
         stages: __TOLLGATE_STAGES,
         routes: __TOLLGATE_ROUTES,
+        gateway_responses: &[],
     };
     fn stage_index(name: &str) -> ::core::option::Option<usize> {
         match name {

@@ -253,6 +253,7 @@ impl<H: Rest> ::tollgate::__codegen::Gateway for RestApi<H> {
         flavor: ::tollgate::__codegen::Flavor::Rest,
         stages: __TOLLGATE_STAGES,
         routes: __TOLLGATE_ROUTES,
+        gateway_responses: &[],
     };
     fn stage_index(name: &str) -> ::core::option::Option<usize> {
         match name {

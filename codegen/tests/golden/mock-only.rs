@@ -103,6 +103,7 @@ impl<H: Health> ::tollgate::__codegen::Gateway for HealthApi<H> {
         flavor: ::tollgate::__codegen::Flavor::Rest,
         stages: __TOLLGATE_STAGES,
         routes: __TOLLGATE_ROUTES,
+        gateway_responses: &[],
     };
     fn stage_index(name: &str) -> ::core::option::Option<usize> {
         match name {

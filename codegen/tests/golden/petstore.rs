@@ -611,6 +611,7 @@ impl<H: Petstore> ::tollgate::__codegen::Gateway for PetstoreApi<H> {
         flavor: ::tollgate::__codegen::Flavor::Rest,
         stages: __TOLLGATE_STAGES,
         routes: __TOLLGATE_ROUTES,
+        gateway_responses: &[],
     };
     fn stage_index(name: &str) -> ::core::option::Option<usize> {
         match name {

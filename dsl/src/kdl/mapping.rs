@@ -347,19 +347,19 @@ fn parse_source(s: &str, side: Side) -> Result<MappingSource, String> {
             value: v.to_owned(),
         });
     }
-    if let Some(name) = s.strip_prefix("stageVariables.") {
-        if valid_name(name) {
-            return Ok(MappingSource::StageVariable {
-                name: name.to_owned(),
-            });
-        }
+    if let Some(name) = s.strip_prefix("stageVariables.")
+        && valid_name(name)
+    {
+        return Ok(MappingSource::StageVariable {
+            name: name.to_owned(),
+        });
     }
-    if let Some(path) = s.strip_prefix("context.") {
-        if !path.is_empty() {
-            return Ok(MappingSource::Context {
-                path: path.split('.').map(str::to_owned).collect(),
-            });
-        }
+    if let Some(path) = s.strip_prefix("context.")
+        && !path.is_empty()
+    {
+        return Ok(MappingSource::Context {
+            path: path.split('.').map(str::to_owned).collect(),
+        });
     }
     let body_path = |rest: &str| -> Option<Option<String>> {
         if rest.is_empty() {
@@ -370,39 +370,38 @@ fn parse_source(s: &str, side: Side) -> Result<MappingSource, String> {
     };
     match side {
         Side::Request | Side::Gateway => {
-            if let Some(rest) = s.strip_prefix("method.request.body") {
-                if side == Side::Request {
-                    if let Some(path) = body_path(rest) {
-                        return Ok(MappingSource::MethodRequestBody { path });
-                    }
-                }
+            if side == Side::Request
+                && let Some(rest) = s.strip_prefix("method.request.body")
+                && let Some(path) = body_path(rest)
+            {
+                return Ok(MappingSource::MethodRequestBody { path });
             }
-            if let Some(rest) = s.strip_prefix("method.request.") {
-                if let Some((loc, name)) = rest.split_once('.') {
-                    let location = match loc {
-                        "path" => Some(Location::Path),
-                        "querystring" => Some(Location::Querystring),
-                        "header" => Some(Location::Header),
-                        "multivaluequerystring" if side == Side::Request => {
-                            Some(Location::MultiQuerystring)
-                        }
-                        "multivalueheader" if side == Side::Request => Some(Location::MultiHeader),
-                        _ => None,
-                    };
-                    if let Some(location) = location.filter(|_| valid_name(name)) {
-                        return Ok(MappingSource::MethodRequest {
-                            location,
-                            name: name.to_owned(),
-                        });
+            if let Some(rest) = s.strip_prefix("method.request.")
+                && let Some((loc, name)) = rest.split_once('.')
+            {
+                let location = match loc {
+                    "path" => Some(Location::Path),
+                    "querystring" => Some(Location::Querystring),
+                    "header" => Some(Location::Header),
+                    "multivaluequerystring" if side == Side::Request => {
+                        Some(Location::MultiQuerystring)
                     }
+                    "multivalueheader" if side == Side::Request => Some(Location::MultiHeader),
+                    _ => None,
+                };
+                if let Some(location) = location.filter(|_| valid_name(name)) {
+                    return Ok(MappingSource::MethodRequest {
+                        location,
+                        name: name.to_owned(),
+                    });
                 }
             }
         }
         Side::Response => {
-            if let Some(rest) = s.strip_prefix("integration.response.body") {
-                if let Some(path) = body_path(rest) {
-                    return Ok(MappingSource::IntegrationResponseBody { path });
-                }
+            if let Some(rest) = s.strip_prefix("integration.response.body")
+                && let Some(path) = body_path(rest)
+            {
+                return Ok(MappingSource::IntegrationResponseBody { path });
             }
             for (prefix, multi) in [
                 ("integration.response.header.", false),

@@ -18,9 +18,16 @@ async fn gateway(up: &Upstream) -> Running {
     start(TemplatesApi::new(()), config).await
 }
 
-async fn post(c: &Client, proto: Proto, url: &str, ct: Option<&str>, body: &str) -> tollgate_e2e::Reply {
+async fn post(
+    c: &Client,
+    proto: Proto,
+    url: &str,
+    ct: Option<&str>,
+    body: &str,
+) -> tollgate_e2e::Reply {
     let headers: Vec<(&str, &str)> = ct.map(|c| vec![("content-type", c)]).unwrap_or_default();
-    c.request(proto, Method::POST, url, &headers, body.to_owned()).await
+    c.request(proto, Method::POST, url, &headers, body.to_owned())
+        .await
 }
 
 #[tokio::test]
@@ -48,7 +55,10 @@ async fn c1_request_template_output_reaches_the_backend_byte_for_byte() {
         assert_eq!(echo["query"], "");
         assert_eq!(echo["headers"]["content-type"], "application/json");
         assert_eq!(r.header("content-type"), Some("application/json"));
-        assert!(r.header("x-upstream").is_none(), "backend headers are not passed through");
+        assert!(
+            r.header("x-upstream").is_none(),
+            "backend headers are not passed through"
+        );
     }
 }
 
@@ -91,8 +101,17 @@ async fn passthrough_matrix() {
                 None => {
                     // UNSUPPORTED_MEDIA_TYPE has its own gateway response (status 400, no
                     // template): the standard body, not DEFAULT_4XX's.
-                    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path} {ct:?}: {}", r.text());
-                    assert_eq!(r.text(), r#"{"message":"Unsupported Media Type"}"#, "{path} {ct:?}");
+                    assert_eq!(
+                        r.status,
+                        StatusCode::BAD_REQUEST,
+                        "{path} {ct:?}: {}",
+                        r.text()
+                    );
+                    assert_eq!(
+                        r.text(),
+                        r#"{"message":"Unsupported Media Type"}"#,
+                        "{path} {ct:?}"
+                    );
                     assert!(r.header("access-control-allow-origin").is_none());
                 }
             }
@@ -107,13 +126,27 @@ async fn c6_and_c8_response_templates_over_the_backend_answer() {
     let c = Client::new();
     let grocery = r#"{"department":"produce","categories":["fruit","vegetables"],"bins":[{"category":"fruit","type":"apples","price":1.99,"unit":"pound","quantity":232},{"category":"fruit","type":"bananas","price":0.19,"unit":"each","quantity":112},{"category":"vegetables","type":"carrots","price":1.29,"unit":"bag","quantity":57}]}"#;
     for proto in PROTOCOLS {
-        let r = post(&c, proto, &gw.url("/test/grocery"), Some("application/json"), grocery).await;
+        let r = post(
+            &c,
+            proto,
+            &gw.url("/test/grocery"),
+            Some("application/json"),
+            grocery,
+        )
+        .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
         assert_eq!(
             r.json(),
             json!({"choices":[{"kind":"apples","suggestedPrice":"1.99 per pound","available":232},{"kind":"bananas","suggestedPrice":"0.19 per each","available":112},{"kind":"carrots","suggestedPrice":"1.29 per bag","available":57}]})
         );
-        let r = post(&c, proto, &gw.url("/test/c8"), Some("application/json"), r#"{"json":{"bigger":"dict","to":"test","with":"separators"}}"#).await;
+        let r = post(
+            &c,
+            proto,
+            &gw.url("/test/c8"),
+            Some("application/json"),
+            r#"{"json":{"bigger":"dict","to":"test","with":"separators"}}"#,
+        )
+        .await;
         assert_eq!(r.text(), "{bigger=dict, to=test, with=separators}");
         // The response template is picked by Accept.
         let r = c
@@ -121,7 +154,10 @@ async fn c6_and_c8_response_templates_over_the_backend_answer() {
                 proto,
                 Method::POST,
                 &gw.url("/test/c8"),
-                &[("content-type", "application/json"), ("accept", "text/plain, application/json")],
+                &[
+                    ("content-type", "application/json"),
+                    ("accept", "text/plain, application/json"),
+                ],
                 r#"{"json":1}"#.to_owned(),
             )
             .await;
@@ -207,7 +243,13 @@ async fn customised_gateway_responses_map_headers_and_render_the_error() {
     for proto in PROTOCOLS {
         // An unknown resource: MISSING_AUTHENTICATION_TOKEN falls back to DEFAULT_4XX.
         let r = c
-            .request(proto, Method::GET, &gw.url("/test/nowhere"), &[("x-trace", "t-1")], Vec::new())
+            .request(
+                proto,
+                Method::GET,
+                &gw.url("/test/nowhere"),
+                &[("x-trace", "t-1")],
+                Vec::new(),
+            )
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         assert_eq!(
@@ -216,7 +258,10 @@ async fn customised_gateway_responses_map_headers_and_render_the_error() {
         );
         assert_eq!(r.header("access-control-allow-origin"), Some("*"));
         assert_eq!(r.header("x-asked"), Some("t-1"));
-        assert_eq!(r.header("x-amzn-errortype"), Some("MissingAuthenticationTokenException"));
+        assert_eq!(
+            r.header("x-amzn-errortype"),
+            Some("MissingAuthenticationTokenException")
+        );
         assert!(r.header("x-amzn-requestid").is_some());
         // A 5xx type keeps API Gateway's body (no DEFAULT_5XX here).
         let r = c.get(proto, &gw.url("/test/strict?code=404")).await;
@@ -231,12 +276,22 @@ async fn a_request_body_that_is_not_json_is_a_400_when_the_template_reads_it() {
     let gw = gateway(&up).await;
     let c = Client::new();
     for proto in PROTOCOLS {
-        let r = post(&c, proto, &gw.url("/test/c1"), Some("application/json"), "not json").await;
+        let r = post(
+            &c,
+            proto,
+            &gw.url("/test/c1"),
+            Some("application/json"),
+            "not json",
+        )
+        .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         let v = r.json();
         assert_eq!(v["type"], "BAD_REQUEST_BODY");
         assert!(
-            v["error"].as_str().unwrap().starts_with("Could not parse request body into json"),
+            v["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("Could not parse request body into json"),
             "{v}"
         );
     }
