@@ -276,8 +276,7 @@ fn template_render(file: &Path, request: Option<&Path>) -> ExitCode {
         Some(p) => {
             let parsed = std::fs::read_to_string(p)
                 .map_err(|e| e.to_string())
-                .and_then(|t| serde_json::from_str::<Value>(&t).map_err(|e| e.to_string()))
-                .and_then(|v| Sample::from_json(&v));
+                .and_then(|t| Sample::from_json_text(&t));
             match parsed {
                 Ok(s) => s,
                 Err(e) => {

@@ -518,3 +518,76 @@ fn model_validate_checks_its_arguments() {
         assert!(help.contains(expected), "missing {expected:?} in\n{help}");
     }
 }
+
+#[test]
+fn template_render_prints_what_the_gateway_would_send() {
+    let out = tollgate(&[
+        "template",
+        "render",
+        "tests/cli-fixtures/templates/c1.vtl",
+        "--request",
+        "tests/cli-fixtures/templates/c1-request.json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\n    \"name\" : \"Bella\",\n    \"body\" : {\"Price\":\"249.99\",\"Age\":\"6\"}\n}"
+    );
+}
+
+#[test]
+fn template_render_lists_overrides_and_run_time_failures() {
+    let out = tollgate(&[
+        "template",
+        "render",
+        "tests/cli-fixtures/templates/override.vtl",
+    ]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("override: responseOverride.status = 418"),
+        "{err}"
+    );
+
+    // An empty body reads `{}`; a body that is not JSON fails `$input.json`.
+    let dir = std::env::temp_dir().join(format!("tollgate-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let req = dir.join("req.json");
+    std::fs::write(&req, r#"{"body": "not json"}"#).unwrap();
+    let out = tollgate(&[
+        "template",
+        "render",
+        "tests/cli-fixtures/templates/override.vtl",
+        "--request",
+        req.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Could not parse request body into json"),
+        "{err}"
+    );
+    assert!(err.contains("400"), "{err}");
+}
+
+#[test]
+fn template_render_draws_syntax_errors_with_line_and_column() {
+    let out = tollgate(&[
+        "template",
+        "render",
+        "tests/cli-fixtures/templates/broken.vtl",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("tests/cli-fixtures/templates/broken.vtl:3:"),
+        "{err}"
+    );
+    assert!(err.contains("method call `.path(` is not closed"), "{err}");
+    assert!(err.contains("this #if is never closed"), "{err}");
+    assert!(err.contains("2 errors"), "{err}");
+}

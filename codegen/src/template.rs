@@ -72,6 +72,7 @@ fn collect_vars(nodes: &[Node], vars: &mut BTreeMap<String, Ident>) {
                 Node::If {
                     branches,
                     otherwise,
+                    ..
                 } => {
                     for b in branches {
                         loops(&b.body, out);
@@ -154,6 +155,7 @@ impl Gen {
             Node::If {
                 branches,
                 otherwise,
+                ..
             } => {
                 let mut arms = Vec::new();
                 for b in branches {

@@ -747,7 +747,7 @@ fn read_integration_children(
                 parameters.extend(mapping::read_parameter(child, Side::Request, sink))
             }
             "request-template" => {
-                request_templates.extend(mapping::read_template(child, base_dir, sink))
+                request_templates.extend(mapping::read_template(child, base_dir, false, sink))
             }
             "response" => responses.extend(mapping::read_response(child, base_dir, sink)),
             other => {

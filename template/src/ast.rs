@@ -69,6 +69,8 @@ pub enum Node {
         branches: Vec<Branch>,
         /// The `#else` body.
         otherwise: Option<Vec<Node>>,
+        /// The `#if` directive's span.
+        span: Span,
     },
     /// `#foreach($var in iterable) … #end`.
     Foreach {
@@ -266,6 +268,7 @@ pub fn walk_nodes(nodes: &[Node], f: &mut dyn FnMut(&Reference)) {
             Node::If {
                 branches,
                 otherwise,
+                ..
             } => {
                 for b in branches {
                     walk_expr(&b.condition, f);

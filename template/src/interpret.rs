@@ -62,6 +62,7 @@ impl Interpreter<'_, '_> {
             Node::If {
                 branches,
                 otherwise,
+                ..
             } => {
                 for b in branches {
                     let c = self.expr(&b.condition, out)?;

@@ -7,6 +7,7 @@
 //! generated code is tested against.
 
 pub mod ast;
+pub mod check;
 pub mod interpret;
 pub mod parse;
 

@@ -242,7 +242,7 @@ impl<'t> Builder<'t> {
                             current,
                             otherwise,
                             ..
-                        }) if otherwise.is_none() => {
+                        }) if current.is_some() => {
                             let body = stack.pop().unwrap_or_default();
                             match current.take() {
                                 Some(c) => branches.push(Branch { condition: c, body }),
@@ -306,7 +306,7 @@ impl<'t> Builder<'t> {
                             mut branches,
                             current,
                             otherwise,
-                            ..
+                            span,
                         } => {
                             let otherwise = match current {
                                 Some(c) => {
@@ -318,6 +318,7 @@ impl<'t> Builder<'t> {
                             Node::If {
                                 branches,
                                 otherwise,
+                                span,
                             }
                         }
                         Frame::Foreach {

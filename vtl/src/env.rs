@@ -393,57 +393,52 @@ pub struct Sample {
 
 impl Sample {
     /// Reads `{"body": "…" | {…}, "path": {…}, "querystring": {…}, "headers": {…},
-    /// "stageVariables": {…}, "context": {…}}`; every key is optional. A JSON body that is not a
-    /// string is used as its compact serialisation. `context` defaults to [`Sample::default_context`].
-    pub fn from_json(v: &serde_json::Value) -> Result<Sample, String> {
-        let obj = v
-            .as_object()
-            .ok_or("the request file must hold a JSON object")?;
+    /// "stageVariables": {…}, "context": {…}}` from JSON text, keeping key order; every key is
+    /// optional. A body that is not a string is used as its compact JSON. `context` is merged
+    /// over [`Sample::default_context`].
+    pub fn from_json_text(text: &str) -> Result<Sample, String> {
+        let v = Value::from_json_str(text).map_err(|e| e.to_string())?;
+        let Value::Object(obj) = v else {
+            return Err("the request file must hold a JSON object".into());
+        };
+        const KEYS: [&str; 6] = [
+            "body",
+            "path",
+            "querystring",
+            "headers",
+            "stageVariables",
+            "context",
+        ];
+        if let Some(k) = obj.keys().find(|k| !KEYS.contains(&&***k)) {
+            return Err(format!(
+                "unknown key `{k}`; the request file takes {}",
+                KEYS.join(", ")
+            ));
+        }
         let pairs = |key: &str| -> Result<Vec<(String, String)>, String> {
             match obj.get(key) {
-                None | Some(serde_json::Value::Null) => Ok(Vec::new()),
-                Some(serde_json::Value::Object(m)) => Ok(m
+                None | Some(Value::Null) => Ok(Vec::new()),
+                Some(Value::Object(m)) => Ok(m
                     .iter()
                     .map(|(k, v)| {
                         let v = match v {
-                            serde_json::Value::String(s) => s.clone(),
-                            serde_json::Value::Array(items) => items
+                            Value::Array(items) => items
                                 .iter()
-                                .map(|i| {
-                                    i.as_str()
-                                        .map(str::to_owned)
-                                        .unwrap_or_else(|| i.to_string())
-                                })
+                                .map(Value::to_java_string)
                                 .collect::<Vec<_>>()
                                 .join(","),
-                            other => other.to_string(),
+                            other => other.to_java_string(),
                         };
-                        (k.clone(), v)
+                        (k.to_string(), v)
                     })
                     .collect()),
                 Some(_) => Err(format!("`{key}` must be an object of names to values")),
             }
         };
-        for key in obj.keys() {
-            if ![
-                "body",
-                "path",
-                "querystring",
-                "headers",
-                "stageVariables",
-                "context",
-            ]
-            .contains(&key.as_str())
-            {
-                return Err(format!(
-                    "unknown key `{key}`; the request file takes body, path, querystring, headers, stageVariables, context"
-                ));
-            }
-        }
         let body = match obj.get("body") {
-            None | Some(serde_json::Value::Null) => String::new(),
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
+            None | Some(Value::Null) => String::new(),
+            Some(Value::Str(s)) => s.to_string(),
+            Some(other) => other.to_json_string(),
         };
         let mut sample = Sample {
             body,
@@ -453,14 +448,14 @@ impl Sample {
             stage_variables: pairs("stageVariables")?,
             context: Sample::default_context(),
         };
-        if let Some(c) = obj.get("context") {
-            if let Value::Object(o) = Value::from_serde(c) {
+        match obj.get("context") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(o)) => {
                 for (k, v) in o.iter() {
                     sample.context.insert(k.clone(), v.clone());
                 }
-            } else {
-                return Err("`context` must be an object".into());
             }
+            Some(_) => return Err("`context` must be an object".into()),
         }
         Ok(sample)
     }

@@ -54,6 +54,7 @@ pub(super) fn read_passthrough(e: Option<&KdlEntry>, sink: &mut Sink) -> Passthr
 pub(super) fn read_template(
     node: &KdlNode,
     base_dir: &Path,
+    gateway_response: bool,
     sink: &mut Sink,
 ) -> Option<MappingTemplate> {
     let what = node.name().value().to_owned();
@@ -130,12 +131,30 @@ pub(super) fn read_template(
     let template = match tollgate_template::parse(&text) {
         Ok(t) => t,
         Err(errors) => {
+            let at = Located {
+                text: &text,
+                origin: &origin,
+                entry: inline,
+            };
             for e in errors {
-                report_template_error(sink, &text, &origin, inline, &e.message, e.span, &e.help);
+                at.report(sink, "template::syntax", false, &e.message, e.span, &e.help);
             }
             return None;
         }
     };
+    let gateway = gateway_response;
+    let mut problems = tollgate_template::check::check(&template);
+    if gateway {
+        problems.extend(tollgate_template::check::check_gateway_response(&template));
+    }
+    let mut failed = false;
+    for p in problems {
+        failed |= !p.warning;
+        report_template_problem(sink, &text, &origin, inline, &p);
+    }
+    if failed {
+        return None;
+    }
     Some(MappingTemplate {
         content_type,
         text,
@@ -145,43 +164,69 @@ pub(super) fn read_template(
     })
 }
 
-/// Reports a problem at `at` within a template: on the exact spot of an inline template, or on
-/// the `file=` value with the file's line and column.
-pub(crate) fn report_template_error(
+fn report_template_problem(
     sink: &mut Sink,
     text: &str,
     origin: &TemplateOrigin,
     entry: Option<&KdlEntry>,
-    message: &str,
-    at: tollgate_template::Span,
-    help: &str,
+    p: &tollgate_template::check::Problem,
 ) {
-    let (line, col) = tollgate_template::Span::line_col(text, at.start);
-    match origin {
-        TemplateOrigin::Inline { span } => {
-            let mapped = entry
-                .and_then(|e| e.format())
-                .and_then(|f| map_offset(&f.value_repr, text, at.start))
-                .filter(|o| *o < span.len);
-            let label_span = match mapped {
-                Some(o) => span.sub(o, (at.end - at.start).clamp(1, span.len - o)),
-                None => *span,
-            };
-            sink.error(
-                "template::syntax",
-                format!("template line {line}, column {col}: {message}"),
-                label_span,
-                message,
-                help,
-            );
+    let at = Located {
+        text,
+        origin,
+        entry,
+    };
+    at.report(sink, p.code, p.warning, &p.message, p.span, &p.help);
+}
+
+/// A template's text and where it was written, to point diagnostics into it.
+struct Located<'a> {
+    text: &'a str,
+    origin: &'a TemplateOrigin,
+    entry: Option<&'a KdlEntry>,
+}
+
+impl Located<'_> {
+    /// Reports a problem at `at` within the template: on the exact spot of an inline template,
+    /// or on the `file=` value with the file's line and column.
+    fn report(
+        &self,
+        sink: &mut Sink,
+        code: &str,
+        warning: bool,
+        message: &str,
+        at: tollgate_template::Span,
+        help: &str,
+    ) {
+        let (line, col) = tollgate_template::Span::line_col(self.text, at.start);
+        let (full, label_span, label) = match self.origin {
+            TemplateOrigin::Inline { span } => {
+                let mapped = self
+                    .entry
+                    .and_then(|e| e.format())
+                    .and_then(|f| map_offset(&f.value_repr, self.text, at.start))
+                    .filter(|o| *o < span.len);
+                let label_span = match mapped {
+                    Some(o) => span.sub(o, (at.end - at.start).clamp(1, span.len - o)),
+                    None => *span,
+                };
+                (
+                    format!("template line {line}, column {col}: {message}"),
+                    label_span,
+                    message.to_owned(),
+                )
+            }
+            TemplateOrigin::File { path, span } => (
+                format!("{path}:{line}:{col}: {message}"),
+                *span,
+                format!("in this template, line {line}, column {col}"),
+            ),
+        };
+        if warning {
+            sink.warning(code, full, label_span, label, help);
+        } else {
+            sink.error(code, full, label_span, label, help);
         }
-        TemplateOrigin::File { path, span } => sink.error(
-            "template::syntax",
-            format!("{path}:{line}:{col}: {message}"),
-            *span,
-            format!("in this template, line {line}, column {col}"),
-            help,
-        ),
     }
 }
 
@@ -449,7 +494,7 @@ pub(super) fn read_response(
     for child in children(node) {
         match child.name().value() {
             "parameter" => parameters.extend(read_parameter(child, Side::Response, sink)),
-            "template" => templates.extend(read_template(child, base_dir, sink)),
+            "template" => templates.extend(read_template(child, base_dir, false, sink)),
             other => unknown_node(sink, child, other, "`response`", &["parameter", "template"]),
         }
     }
@@ -528,7 +573,7 @@ pub(super) fn read_gateway_response(
     for child in children(node) {
         match child.name().value() {
             "parameter" => parameters.extend(read_parameter(child, Side::Gateway, sink)),
-            "template" => templates.extend(read_template(child, base_dir, sink)),
+            "template" => templates.extend(read_template(child, base_dir, true, sink)),
             other => unknown_node(
                 sink,
                 child,
