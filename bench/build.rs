@@ -1,5 +1,7 @@
 //! Compiles `schemas/order.json` into a tollgate validator and model types (`$OUT_DIR/order.rs`)
-//! for the `validation` benchmark, the way the gateway compiles its models.
+//! for the `validation` benchmark, the way the gateway compiles its models; and the C4 and C6
+//! mapping templates of the end-to-end suite into render functions (`$OUT_DIR/templates.rs`) for
+//! the `templates` benchmark, the way the gateway compiles its templates.
 
 use std::path::{Path, PathBuf};
 
@@ -22,4 +24,16 @@ fn main() {
         .expect("generate the order validator");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR")).join("order.rs");
     std::fs::write(out, src).expect("write order.rs");
+
+    let mut templates = String::new();
+    for name in ["c4", "c6"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../tests/e2e/templates/{name}.vtl"));
+        println!("cargo:rerun-if-changed={}", path.display());
+        let text = std::fs::read_to_string(&path).expect("read a template");
+        templates
+            .push_str(&tollgate_codegen::template_function(name, &text).expect("template parses"));
+    }
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR")).join("templates.rs");
+    std::fs::write(out, templates).expect("write templates.rs");
 }

@@ -112,6 +112,10 @@ impl Gen {
                         self.with_path(arg, quote!(env.write_input_json(__path, &mut out.body)));
                     return quote!(#w?;);
                 }
+                if let Some(arg) = tollgate_template::interpret::escape_direct(reference) {
+                    let v = self.expr(arg);
+                    return quote!({ let __v = #v; #c::util::write_escape_javascript(&__v, &mut out.body); });
+                }
                 if reference.root == "input"
                     && matches!(reference.parts.as_slice(), [Part::Property { name }] if name == "body")
                 {

@@ -322,19 +322,25 @@ impl RequestView<'_> {
         out
     }
 
-    fn headers(&self) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> = Vec::new();
-        for (name, value) in &self.ex.parts.headers {
-            let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
-            match out.iter_mut().find(|(n, _)| n == name.as_str()) {
-                Some(slot) => {
-                    slot.1.push(',');
-                    slot.1.push_str(&v);
+    /// Each header once (the `HeaderMap` groups repeated names); values joined with `,`.
+    fn headers(&self, f: &mut dyn FnMut(&str, &str)) {
+        let h = &self.ex.parts.headers;
+        for name in h.keys() {
+            let mut values = h.get_all(name).iter();
+            let Some(first) = values.next() else { continue };
+            let first = String::from_utf8_lossy(first.as_bytes());
+            match values.next() {
+                None => f(name.as_str(), &first),
+                Some(second) => {
+                    let mut joined = first.into_owned();
+                    for v in std::iter::once(second).chain(values) {
+                        joined.push(',');
+                        joined.push_str(&String::from_utf8_lossy(v.as_bytes()));
+                    }
+                    f(name.as_str(), &joined);
                 }
-                None => out.push((name.as_str().to_owned(), v)),
             }
         }
-        out
     }
 
     fn header_all(&self, name: &str) -> Vec<String> {
@@ -419,15 +425,6 @@ impl RequestView<'_> {
         }
         o
     }
-
-    fn stage_variables(&self) -> Vec<(String, String)> {
-        self.ex
-            .stage()
-            .variables
-            .iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect()
-    }
 }
 
 /// The account id `$context.accountId` reports (there is no AWS account).
@@ -499,20 +496,26 @@ impl Source for TemplateSource<'_, '_> {
     fn body(&self) -> &[u8] {
         self.body
     }
-    fn path_params(&self) -> Vec<(String, String)> {
-        self.view.path_params()
+    fn path_params(&self, f: &mut dyn FnMut(&str, &str)) {
+        for (k, v) in self.view.path_params() {
+            f(&k, &v);
+        }
     }
-    fn querystring(&self) -> Vec<(String, String)> {
-        self.view.querystring()
+    fn querystring(&self, f: &mut dyn FnMut(&str, &str)) {
+        for (k, v) in self.view.querystring() {
+            f(&k, &v);
+        }
     }
-    fn headers(&self) -> Vec<(String, String)> {
-        self.view.headers()
+    fn headers(&self, f: &mut dyn FnMut(&str, &str)) {
+        self.view.headers(f);
     }
     fn context(&self) -> Object {
         self.view.context()
     }
-    fn stage_variables(&self) -> Vec<(String, String)> {
-        self.view.stage_variables()
+    fn stage_variables(&self, f: &mut dyn FnMut(&str, &str)) {
+        for (k, v) in self.view.ex.stage().variables.iter() {
+            f(k, v);
+        }
     }
 }
 

@@ -50,6 +50,9 @@ impl Interpreter<'_, '_> {
                 if let Some(path) = input_json_direct(reference) {
                     let path = self.path_arg(path, out)?;
                     self.env.write_input_json(&path, &mut out.body)?;
+                } else if let Some(arg) = escape_direct(reference) {
+                    let v = self.expr(arg, out)?;
+                    util::write_escape_javascript(&v, &mut out.body);
                 } else {
                     let v = self.reference(reference, out)?;
                     out.value(&v);
@@ -309,6 +312,18 @@ pub fn binary(op: BinOp, l: &Value, r: &Value) -> Value {
 pub fn set_property(target: &Value, name: &str, v: Value) {
     if let Value::Map(m) = target {
         m.borrow_mut().insert(Rc::from(name), v);
+    }
+}
+
+/// `$util.escapeJavaScript(arg)` rendered on its own: escaped straight into the output.
+pub fn escape_direct(r: &Reference) -> Option<&Expr> {
+    match (r.root.as_str(), r.parts.as_slice()) {
+        ("util", [Part::Method { name, args, .. }])
+            if name == "escapeJavaScript" && args.len() == 1 =>
+        {
+            args.first()
+        }
+        _ => None,
     }
 }
 

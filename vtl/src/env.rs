@@ -14,16 +14,18 @@ pub trait Source {
     /// The body: the method request's in a request template, the integration response's in a
     /// response template.
     fn body(&self) -> &[u8];
-    /// Path parameters, in route order.
-    fn path_params(&self) -> Vec<(String, String)>;
-    /// Query-string parameters in request order; repeated names are joined with `,`.
-    fn querystring(&self) -> Vec<(String, String)>;
-    /// Request headers (names lower-case, as HTTP/2 sends them); repeated names joined with `,`.
-    fn headers(&self) -> Vec<(String, String)>;
+    /// Calls `f` with each path parameter, in route order.
+    fn path_params(&self, f: &mut dyn FnMut(&str, &str));
+    /// Calls `f` with each query-string parameter in request order; repeated names once, their
+    /// values joined with `,`.
+    fn querystring(&self, f: &mut dyn FnMut(&str, &str));
+    /// Calls `f` with each request header (names lower-case, as HTTP/2 sends them); repeated
+    /// names once, values joined with `,`.
+    fn headers(&self, f: &mut dyn FnMut(&str, &str));
     /// The `$context` tree.
     fn context(&self) -> Object;
-    /// The stage's variables.
-    fn stage_variables(&self) -> Vec<(String, String)>;
+    /// Calls `f` with each stage variable.
+    fn stage_variables(&self, f: &mut dyn FnMut(&str, &str));
 }
 
 /// Why a render failed.
@@ -88,11 +90,11 @@ impl std::fmt::Debug for Env<'_> {
     }
 }
 
-fn pairs_object(pairs: Vec<(String, String)>) -> Value {
-    let mut o = Object::with_capacity(pairs.len());
-    for (k, v) in pairs {
+fn pairs_object(each: impl FnOnce(&mut dyn FnMut(&str, &str))) -> Value {
+    let mut o = Object::with_capacity(8);
+    each(&mut |k, v| {
         o.insert(Rc::from(k), Value::str(v));
-    }
+    });
     Value::Object(Rc::new(o))
 }
 
@@ -178,12 +180,12 @@ impl<'a> Env<'a> {
         self.params
             .get_or_init(|| {
                 let mut o = Object::with_capacity(3);
-                o.insert(Rc::from("path"), pairs_object(self.src.path_params()));
+                o.insert(Rc::from("path"), pairs_object(|f| self.src.path_params(f)));
                 o.insert(
                     Rc::from("querystring"),
-                    pairs_object(self.src.querystring()),
+                    pairs_object(|f| self.src.querystring(f)),
                 );
-                o.insert(Rc::from("header"), pairs_object(self.src.headers()));
+                o.insert(Rc::from("header"), pairs_object(|f| self.src.headers(f)));
                 Value::Object(Rc::new(o))
             })
             .clone()
@@ -220,7 +222,7 @@ impl<'a> Env<'a> {
     /// `$stageVariables`.
     pub fn stage_variables(&self) -> Value {
         self.stage_variables
-            .get_or_init(|| pairs_object(self.src.stage_variables()))
+            .get_or_init(|| pairs_object(|f| self.src.stage_variables(f)))
             .clone()
     }
 }
@@ -306,9 +308,13 @@ pub struct Output {
 }
 
 impl Output {
-    /// An empty output.
+    /// An empty output, with room for a typical rendered body (one allocation instead of a
+    /// series of doublings).
     pub fn new() -> Self {
-        Output::default()
+        Output {
+            body: String::with_capacity(512),
+            ..Output::default()
+        }
     }
 
     /// Appends literal text.
@@ -483,23 +489,29 @@ impl Sample {
     }
 }
 
+fn each(pairs: &[(String, String)], f: &mut dyn FnMut(&str, &str)) {
+    for (k, v) in pairs {
+        f(k, v);
+    }
+}
+
 impl Source for Sample {
     fn body(&self) -> &[u8] {
         self.body.as_bytes()
     }
-    fn path_params(&self) -> Vec<(String, String)> {
-        self.path.clone()
+    fn path_params(&self, f: &mut dyn FnMut(&str, &str)) {
+        each(&self.path, f);
     }
-    fn querystring(&self) -> Vec<(String, String)> {
-        self.querystring.clone()
+    fn querystring(&self, f: &mut dyn FnMut(&str, &str)) {
+        each(&self.querystring, f);
     }
-    fn headers(&self) -> Vec<(String, String)> {
-        self.headers.clone()
+    fn headers(&self, f: &mut dyn FnMut(&str, &str)) {
+        each(&self.headers, f);
     }
     fn context(&self) -> Object {
         self.context.clone()
     }
-    fn stage_variables(&self) -> Vec<(String, String)> {
-        self.stage_variables.clone()
+    fn stage_variables(&self, f: &mut dyn FnMut(&str, &str)) {
+        each(&self.stage_variables, f);
     }
 }

@@ -679,8 +679,13 @@ fn list_mutation(cell: &Rc<RefCell<Vec<Value>>>, name: &str, args: &[Value]) -> 
 // Maps
 
 /// A map key argument as a string key (`None` for null: no entry has a null key).
-fn key_arg(v: &Value) -> Option<String> {
-    (!v.is_null()).then(|| v.to_java_string())
+fn key_arg(v: &Value) -> Option<std::borrow::Cow<'_, str>> {
+    match v {
+        Value::Null => None,
+        // The common case: no copy.
+        Value::Str(s) => Some(std::borrow::Cow::Borrowed(s)),
+        other => Some(std::borrow::Cow::Owned(other.to_java_string())),
+    }
 }
 
 fn map_method(recv: &Value, name: &str, args: &[Value]) -> Result<Value> {

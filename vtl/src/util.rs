@@ -17,9 +17,41 @@ pub fn escape_javascript(v: &Value) -> Value {
     if v.is_null() {
         return Value::Null;
     }
-    let s = v.to_java_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 8 + 2);
-    for u in s.encode_utf16() {
+    let mut out = String::new();
+    write_escape_javascript(v, &mut out);
+    Value::str(out)
+}
+
+/// [`escape_javascript`] written straight into `out` (what `$util.escapeJavaScript(x)` on its
+/// own compiles to: no intermediate string). Null writes nothing.
+pub fn write_escape_javascript(v: &Value, out: &mut String) {
+    let owned;
+    let s: &str = match v {
+        Value::Null => return,
+        Value::Str(s) => s,
+        other => {
+            owned = other.to_java_string();
+            &owned
+        }
+    };
+    out.reserve(s.len() + s.len() / 8 + 2);
+    // Fast path: runs of characters that need no escaping are copied whole.
+    let mut rest = s;
+    while let Some(i) = rest
+        .bytes()
+        .position(|b| !(0x20..0x7f).contains(&b) || matches!(b, b'"' | b'\'' | b'\\' | b'/'))
+    {
+        out.push_str(&rest[..i]);
+        let c = rest[i..].chars().next().unwrap_or_default();
+        escape_char(c, out);
+        rest = &rest[i + c.len_utf8()..];
+    }
+    out.push_str(rest);
+}
+
+fn escape_char(c: char, out: &mut String) {
+    let mut buf = [0u16; 2];
+    for u in c.encode_utf16(&mut buf).iter().copied() {
         match u {
             0x22 => out.push_str("\\\""),
             0x27 => out.push_str("\\'"),
@@ -36,7 +68,6 @@ pub fn escape_javascript(v: &Value) -> Value {
             }
         }
     }
-    Value::str(out)
 }
 
 /// `$util.parseJson(s)`: the JSON text as a value (objects -> [`Value::Object`], arrays ->

@@ -2,7 +2,11 @@
 //! print (Java's `toString()` as API Gateway shows it) and how they read from and write to JSON.
 
 use crate::number::write_java_double;
-use indexmap::IndexMap;
+use std::collections::HashMap;
+
+/// Keys come from request bodies, so the hasher is seeded per process (foldhash: measured
+/// faster than std's SipHash on short keys in `benches/templates.rs`).
+type Hasher = foldhash::fast::RandomState;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::cell::{Ref, RefCell};
 use std::fmt;
@@ -52,8 +56,16 @@ pub enum Value {
 /// objects with duplicate keys keep the last value at the first position.
 #[derive(Clone, Debug, Default)]
 pub struct Object {
-    map: IndexMap<Rc<str>, Value>,
+    entries: Vec<(Rc<str>, Value)>,
+    /// Key → position, built once the map outgrows [`SMALL`]: small maps (most JSON objects)
+    /// are scanned, which measured faster than hashing and allocates nothing extra.
+    // Boxed so that an `Object` without an index stays 32 bytes.
+    #[allow(clippy::box_collection)]
+    index: Option<Box<HashMap<Rc<str>, usize, Hasher>>>,
 }
+
+/// Up to this many entries an [`Object`] has no hash index.
+const SMALL: usize = 8;
 
 impl Object {
     /// An empty map.
@@ -64,59 +76,97 @@ impl Object {
     /// An empty map with room for `n` entries.
     pub fn with_capacity(n: usize) -> Object {
         Object {
-            map: IndexMap::with_capacity(n),
+            entries: Vec::with_capacity(n),
+            index: None,
         }
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            Some(ix) => ix.get(key).copied(),
+            None => self.entries.iter().position(|(k, _)| &**k == key),
+        }
+    }
+
+    fn reindex(&mut self) {
+        if self.entries.len() <= SMALL {
+            self.index = None;
+            return;
+        }
+        let mut ix = HashMap::with_capacity_and_hasher(self.entries.len(), Hasher::default());
+        for (i, (k, _)) in self.entries.iter().enumerate() {
+            ix.insert(k.clone(), i);
+        }
+        self.index = Some(Box::new(ix));
     }
 
     /// The value under `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.map.get(key)
+        self.position(key).map(|i| &self.entries[i].1)
     }
 
     /// Whether `key` has an entry.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.map.contains_key(key)
+        self.position(key).is_some()
     }
 
     /// Sets `key` to `value` and returns the previous value. A new key goes last; an existing
     /// key keeps its position.
     pub fn insert(&mut self, key: impl Into<Rc<str>>, value: Value) -> Option<Value> {
-        self.map.insert(key.into(), value)
+        let key = key.into();
+        if let Some(i) = self.position(&key) {
+            return Some(std::mem::replace(&mut self.entries[i].1, value));
+        }
+        self.entries.push((key.clone(), value));
+        match &mut self.index {
+            Some(ix) => {
+                ix.insert(key, self.entries.len() - 1);
+            }
+            None if self.entries.len() > SMALL => self.reindex(),
+            None => {}
+        }
+        None
     }
 
     /// Removes `key`, keeping the order of the other entries, and returns its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        self.map.shift_remove(key)
+        let i = self.position(key)?;
+        let (_, v) = self.entries.remove(i);
+        if self.index.is_some() {
+            self.reindex();
+        }
+        Some(v)
     }
 
     /// Removes every entry.
     pub fn clear(&mut self) {
-        self.map.clear();
+        self.entries.clear();
+        self.index = None;
     }
 
     /// The number of entries.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.entries.len()
     }
 
     /// Whether the map has no entries.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.entries.is_empty()
     }
 
     /// The entries in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (&Rc<str>, &Value)> + '_ {
-        self.map.iter()
+        self.entries.iter().map(|(k, v)| (k, v))
     }
 
     /// The keys in insertion order.
     pub fn keys(&self) -> impl Iterator<Item = &Rc<str>> + '_ {
-        self.map.keys()
+        self.entries.iter().map(|(k, _)| k)
     }
 
     /// The values in insertion order.
     pub fn values(&self) -> impl Iterator<Item = &Value> + '_ {
-        self.map.values()
+        self.entries.iter().map(|(_, v)| v)
     }
 }
 
