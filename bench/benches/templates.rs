@@ -85,8 +85,31 @@ fn c4_sample() -> Sample {
     }
 }
 
-/// The floor for C4: the three maps serialised by serde_json, values escaped as JSON strings.
-fn c4_floor(s: &Sample) -> String {
+/// The floor for C4: what a hand-written handler does — copy the request's parameters into
+/// owned Rust structs (as C6's floor deserialises the body into structs), then serialise them
+/// with serde_json. Both sides start from the same request view (`Source`).
+fn c4_floor(src: &Sample) -> String {
+    use tollgate_vtl::env::Source;
+    let collect = |each: &dyn Fn(&mut dyn FnMut(&str, &str))| {
+        let mut v: Vec<(String, String)> = Vec::with_capacity(8);
+        each(&mut |k, val| v.push((k.to_owned(), val.to_owned())));
+        v
+    };
+    let s = OwnedParams {
+        path: collect(&|f| src.path_params(f)),
+        querystring: collect(&|f| src.querystring(f)),
+        headers: collect(&|f| src.headers(f)),
+    };
+    serialize_params(&s)
+}
+
+struct OwnedParams {
+    path: Vec<(String, String)>,
+    querystring: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
+}
+
+fn serialize_params(s: &OwnedParams) -> String {
     #[derive(Serialize)]
     struct All<'a> {
         params: Params<'a>,

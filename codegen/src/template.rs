@@ -179,7 +179,16 @@ impl Gen {
                 body,
                 ..
             } => {
-                let it = self.expr(iterable);
+                let items = match tollgate_template::interpret::keyset_receiver(iterable) {
+                    Some(r) => {
+                        let recv = self.reference(&r);
+                        quote!(#recv.iter_keys())
+                    }
+                    None => {
+                        let it = self.expr(iterable);
+                        quote!(#it.iter_values())
+                    }
+                };
                 let var = self.var(var);
                 let k = self.next_loop;
                 self.next_loop += 1;
@@ -189,7 +198,7 @@ impl Gen {
                 let body = self.nodes(body);
                 self.loops.pop();
                 quote!({
-                    let __items = #it.iter_values();
+                    let __items = #items;
                     let __len = __items.len().min(#c::env::MAX_LOOP);
                     let __saved = ::core::mem::take(&mut #var);
                     #label: for (__i, __item) in __items.into_iter().take(#c::env::MAX_LOOP).enumerate() {

@@ -83,7 +83,10 @@ impl Interpreter<'_, '_> {
                 body,
                 ..
             } => {
-                let items = self.expr(iterable, out)?.iter_values();
+                let items = match keyset_receiver(iterable) {
+                    Some(r) => self.reference(&r, out)?.iter_keys(),
+                    None => self.expr(iterable, out)?.iter_values(),
+                };
                 let len = items.len().min(MAX_LOOP);
                 let saved = self.vars.remove(var);
                 let mut flow = Flow::Next;
@@ -312,6 +315,27 @@ pub fn binary(op: BinOp, l: &Value, r: &Value) -> Value {
 pub fn set_property(target: &Value, name: &str, v: Value) {
     if let Value::Map(m) = target {
         m.borrow_mut().insert(Rc::from(name), v);
+    }
+}
+
+/// `#foreach($k in $m.keySet())`: the reference `$m`, iterated by key without building the
+/// key list.
+pub fn keyset_receiver(iterable: &Expr) -> Option<Reference> {
+    let Expr::Ref { reference } = iterable else {
+        return None;
+    };
+    match reference.parts.split_last() {
+        Some((Part::Method { name, args, .. }, init)) if name == "keySet" && args.is_empty() => {
+            // `$util.keySet()` / `$input.keySet()` are not maps.
+            if init.is_empty() && matches!(reference.root.as_str(), "util" | "input") {
+                return None;
+            }
+            Some(Reference {
+                parts: init.to_vec(),
+                ..reference.clone()
+            })
+        }
+        _ => None,
     }
 }
 

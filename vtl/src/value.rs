@@ -476,6 +476,20 @@ impl Value {
         }
     }
 
+    /// What `#foreach($k in $x.keySet())` iterates, without building the intermediate list:
+    /// a map's keys; for anything else, whatever iterating `$x.keySet()` would give.
+    pub fn iter_keys(&self) -> Vec<Value> {
+        match self {
+            Value::Object(o) => o.keys().map(|k| Value::Str(k.clone())).collect(),
+            Value::Map(m) => read(m)
+                .map(|o| o.keys().map(|k| Value::Str(k.clone())).collect())
+                .unwrap_or_default(),
+            other => crate::methods::call(other, "keySet", &[])
+                .map(|v| v.iter_values())
+                .unwrap_or_default(),
+        }
+    }
+
     /// The kind of value, for error messages: `null`, `boolean`, `integer`, `double`,
     /// `string`, `array`, `object`, `list` or `map`.
     pub fn type_name(&self) -> &'static str {
