@@ -90,7 +90,7 @@ fn c4_sample() -> Sample {
 /// with serde_json. Both sides start from the same request view (`Source`).
 fn c4_floor(src: &Sample) -> String {
     use tollgate_vtl::env::Source;
-    let collect = |each: &dyn Fn(&mut dyn FnMut(&str, &str))| {
+    let collect = |each: &Visit<'_>| {
         let mut v: Vec<(String, String)> = Vec::with_capacity(8);
         each(&mut |k, val| v.push((k.to_owned(), val.to_owned())));
         v
@@ -102,6 +102,9 @@ fn c4_floor(src: &Sample) -> String {
     };
     serialize_params(&s)
 }
+
+/// A `Source` visitor method bound to its source.
+type Visit<'a> = dyn Fn(&mut dyn FnMut(&str, &str)) + 'a;
 
 struct OwnedParams {
     path: Vec<(String, String)>,
