@@ -28,7 +28,7 @@ fn check_accepts_a_good_file() {
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("ok — API `petstore`, 2 stage(s), 5 route(s)"),
+        err.contains("ok — API `petstore`, 2 stage(s), 6 route(s)"),
         "{err}"
     );
 }

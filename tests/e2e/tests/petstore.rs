@@ -236,3 +236,25 @@ async fn a_stopped_upstream_is_a_502() {
     }
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn the_greeting_mock_is_driven_by_its_templates() {
+    let gw = petstore(ServerConfig::default()).await;
+    let client = Client::new();
+    for proto in PROTOCOLS {
+        let hi = client
+            .get(proto, &gw.url("/prod/greeting?name=Ana%20%22A%22"))
+            .await;
+        assert_eq!(hi.status, StatusCode::OK, "{}", hi.text());
+        assert_eq!(
+            hi.text(),
+            r#"{"greeting": "Hello, Ana \"A\"!", "stage": "prod"}"#
+        );
+        assert_eq!(hi.header("content-type"), Some("application/json"));
+        let dev = client.get(proto, &gw.url("/dev/greeting?name=Bo")).await;
+        assert_eq!(dev.json()["stage"], "dev");
+        let nobody = client.get(proto, &gw.url("/prod/greeting")).await;
+        assert_eq!(nobody.status, StatusCode::BAD_REQUEST);
+        assert_eq!(nobody.json()["message"], "say who to greet: ?name=…");
+    }
+}
