@@ -51,6 +51,17 @@ pub(crate) fn check(api: &Api, sink: &mut Sink) {
                 span,
                 ..
             } => {
+                if api.flavor == Flavor::Http
+                    && (!request_templates.is_empty() || !responses.is_empty())
+                {
+                    sink.error(
+                        "check::flavor",
+                        "HTTP APIs have no mapping templates",
+                        *span,
+                        "REST APIs only",
+                        "use the fixed form `integration mock status=… body=…`, or make the API `flavor=rest`",
+                    );
+                }
                 if !request_templates.is_empty() && responses.is_empty() {
                     sink.error(
                         "check::no-integration-response",
@@ -90,7 +101,7 @@ pub(crate) fn check(api: &Api, sink: &mut Sink) {
                     }
                 }
                 Some(p) => {
-                    if let Err(e) = regex::Regex::new(&format!("^(?:{})$", p.value)) {
+                    if let Err(e) = tollgate_template::vtl::java_regex(&p.value, true) {
                         sink.error(
                             "check::bad-pattern",
                             format!("selection pattern `{}` does not compile", p.value),
@@ -98,7 +109,7 @@ pub(crate) fn check(api: &Api, sink: &mut Sink) {
                             "bad regex",
                             format!(
                                 "{}; patterns are regexes matched against the whole status code, e.g. `5\\d{{2}}`",
-                                e.to_string().lines().last().unwrap_or("").trim()
+                                e.message.lines().last().unwrap_or("").trim()
                             ),
                         );
                     }
@@ -109,6 +120,15 @@ pub(crate) fn check(api: &Api, sink: &mut Sink) {
     }
     let mut seen: HashMap<&str, &GatewayResponse> = HashMap::new();
     for g in &api.gateway_responses {
+        if api.flavor == Flavor::Http {
+            sink.error(
+                "check::flavor",
+                "HTTP APIs have no customisable gateway responses",
+                g.kind.span,
+                "REST APIs only",
+                "remove the `gateway-response` nodes, or make the API `flavor=rest`",
+            );
+        }
         if let Some(first) = seen.insert(&g.kind.value, g) {
             sink.error_with(
                 "check::duplicate-gateway-response",

@@ -122,7 +122,7 @@ impl Pattern {
     /// Whether the whole of `s` matches.
     pub fn matches(&self, s: &str) -> bool {
         self.compiled
-            .get_or_init(|| regex::Regex::new(&format!("^(?:{})$", self.source)).ok())
+            .get_or_init(|| tollgate_vtl::java_regex(self.source, true).ok())
             .as_ref()
             .is_some_and(|r| r.is_match(s))
     }

@@ -13,3 +13,5 @@ pub mod parse;
 
 pub use ast::{Span, Template};
 pub use parse::{ParseError, parse};
+/// The value library templates run on (re-exported for the compiler's checks).
+pub use tollgate_vtl as vtl;

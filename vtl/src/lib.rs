@@ -22,6 +22,13 @@ pub mod env;
 #[cfg(test)]
 mod fuzz_tests;
 mod jregex;
+
+/// Compiles a Java regex (API Gateway's selection patterns, `String.matches`) for the `regex`
+/// crate; with `whole`, it must match the entire input (`Matcher.matches()`). Lookaround and
+/// backreferences are errors (the `regex` crate has neither).
+pub fn java_regex(pattern: &str, whole: bool) -> Result<regex::Regex> {
+    jregex::compile(pattern, whole)
+}
 pub mod jsonpath;
 pub mod methods;
 pub mod number;
