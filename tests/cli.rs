@@ -57,7 +57,7 @@ fn check_emits_the_ir_as_json() {
     let ir: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert_eq!(ir["name"]["value"], "petstore");
     assert_eq!(ir["flavor"], "rest");
-    assert_eq!(ir["routes"].as_array().map(Vec::len), Some(5));
+    assert_eq!(ir["routes"].as_array().map(Vec::len), Some(6));
     assert_eq!(ir["stages"][0]["variables"][0]["name"]["value"], "upstream");
 }
 
