@@ -733,6 +733,33 @@ fn encode_query(s: &str) -> String {
 }
 
 impl Exchange {
+    /// The request template for this request's `Content-Type` (`None`: pass the body through)
+    /// and the `Content-Type` itself; 415 `UNSUPPORTED_MEDIA_TYPE` when the passthrough
+    /// behaviour forbids passing through.
+    fn request_template(
+        &self,
+        templates: &'static [TemplateSpec],
+        passthrough: Passthrough,
+    ) -> Result<(Option<&'static TemplateSpec>, Option<String>), GatewayError> {
+        let content_type = self
+            .parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        match select_request_template(templates, content_type.as_deref(), passthrough) {
+            Selected::Template(t) => Ok((Some(t), content_type)),
+            Selected::Passthrough => Ok((None, content_type)),
+            Selected::Unsupported => Err(GatewayError::new(
+                ResponseType::UnsupportedMediaType,
+                format!(
+                    "no request template for {:?}",
+                    mime(content_type.as_deref())
+                ),
+            )),
+        }
+    }
+
     /// Runs a non-proxy `http` integration.
     pub async fn http_integration(
         mut self,
@@ -740,17 +767,8 @@ impl Exchange {
         route: &'static RouteSpec,
     ) -> Result<Response, GatewayError> {
         let body = self.body().await?;
-        let content_type = self
-            .parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let selected = select_request_template(
-            spec.request_templates,
-            content_type.as_deref(),
-            spec.passthrough,
-        );
+        let (selected, content_type) =
+            self.request_template(spec.request_templates, spec.passthrough)?;
         let shared = self.shared.clone();
         let (req, uri) = {
             let view = RequestView {
@@ -760,17 +778,8 @@ impl Exchange {
                 error: None,
             };
             let (out_body, out, out_ct) = match selected {
-                Selected::Unsupported => {
-                    return Err(GatewayError::new(
-                        ResponseType::UnsupportedMediaType,
-                        format!(
-                            "no request template for {:?}",
-                            mime(content_type.as_deref())
-                        ),
-                    ));
-                }
-                Selected::Passthrough => (body.clone(), None, content_type.clone()),
-                Selected::Template(t) => {
+                None => (body.clone(), None, content_type.clone()),
+                Some(t) => {
                     let out = render(t, &view, &body, true)?;
                     let ct = if t.content_type == "$default" {
                         content_type.clone()
@@ -873,34 +882,16 @@ impl Exchange {
         route: &'static RouteSpec,
     ) -> Result<Response, GatewayError> {
         let body = self.body().await?;
-        let content_type = self
-            .parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let (selected, _) = self.request_template(spec.request_templates, spec.passthrough)?;
         let view = RequestView {
             ex: &self,
             route,
             body: body.clone(),
             error: None,
         };
-        let status = match select_request_template(
-            spec.request_templates,
-            content_type.as_deref(),
-            spec.passthrough,
-        ) {
-            Selected::Unsupported => {
-                return Err(GatewayError::new(
-                    ResponseType::UnsupportedMediaType,
-                    format!(
-                        "no request template for {:?}",
-                        mime(content_type.as_deref())
-                    ),
-                ));
-            }
-            Selected::Passthrough => 200,
-            Selected::Template(t) => {
+        let status = match selected {
+            None => 200,
+            Some(t) => {
                 let out = render(t, &view, &body, true)?;
                 mock_status(&out.body).ok_or_else(|| {
                     GatewayError::new(
