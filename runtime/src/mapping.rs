@@ -677,17 +677,14 @@ fn integration_response(
     let template = select_response_template(selected.templates, accept);
     let (body, rendered, content_type) = match template {
         Some(t) => {
-            let out = render(t, view, backend_body, false)?;
+            let mut out = render(t, view, backend_body, false)?;
             let ct = if t.content_type == "$default" {
                 "application/json"
             } else {
                 t.content_type
             };
-            (
-                Bytes::from(std::mem::take(&mut { out.body.clone() })),
-                Some(out),
-                ct,
-            )
+            // The body moves out; the overrides stay for after the response is built.
+            (Bytes::from(std::mem::take(&mut out.body)), Some(out), ct)
         }
         None => (
             Bytes::copy_from_slice(backend_body),
@@ -780,13 +777,13 @@ impl Exchange {
             let (out_body, out, out_ct) = match selected {
                 None => (body.clone(), None, content_type.clone()),
                 Some(t) => {
-                    let out = render(t, &view, &body, true)?;
+                    let mut out = render(t, &view, &body, true)?;
                     let ct = if t.content_type == "$default" {
                         content_type.clone()
                     } else {
                         Some(t.content_type.to_owned())
                     };
-                    (Bytes::from(out.body.clone()), Some(out), ct)
+                    (Bytes::from(std::mem::take(&mut out.body)), Some(out), ct)
                 }
             };
             // Parameter mappings, then the template's overrides on top (facts §1.1).
