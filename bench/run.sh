@@ -77,8 +77,10 @@ for round in $(seq "$ROUNDS"); do
   measure bare "bare hyper (reference)" "$BARE_PID" "$BARE/status"
   measure mock "tollgate GET /prod/status (mock)" "$GW_PID" "$GW/prod/status"
   measure handler "tollgate GET /prod/pets/1 (handler)" "$GW_PID" "$GW/prod/pets/1"
+  measure template "tollgate GET /prod/greeting?name=Ana (templated mock)" "$GW_PID" "$GW/prod/greeting?name=Ana"
 done
 median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 echo
 awk -v bare="$(median "$TMP/cpu-bare")" -v mock="$(median "$TMP/cpu-mock")" -v handler="$(median "$TMP/cpu-handler")" \
-    'BEGIN { printf "Median server CPU per request: bare %.2f µs, mock %.2f µs (%.2fx), handler %.2f µs (%.2fx)\n", bare, mock, mock / bare, handler, handler / bare }'
+    -v template="$(median "$TMP/cpu-template")" \
+    'BEGIN { printf "Median server CPU per request: bare %.2f µs, mock %.2f µs (%.2fx), handler %.2f µs (%.2fx), templated mock %.2f µs (%.2fx)\n", bare, mock, mock / bare, handler, handler / bare, template, template / bare }'

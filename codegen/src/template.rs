@@ -295,7 +295,13 @@ impl Gen {
                 }
                 _ => quote!(#c::Value::Null),
             },
-            "context" => quote!(env.context()),
+            "context" => match parts.clone().next() {
+                Some(Part::Property { name }) => {
+                    parts.next();
+                    quote!(env.context_property(#name))
+                }
+                _ => quote!(env.context()),
+            },
             "stageVariables" => quote!(env.stage_variables()),
             "foreach" => {
                 let mut depth = self.loops.len();

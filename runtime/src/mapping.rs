@@ -353,77 +353,142 @@ impl RequestView<'_> {
             .collect()
     }
 
+    /// The keys of `$context`, in the order the tree lists them.
+    const CONTEXT_KEYS: [&'static str; 19] = [
+        "accountId",
+        "apiId",
+        "deploymentId",
+        "domainPrefix",
+        "domainName",
+        "extendedRequestId",
+        "httpMethod",
+        "path",
+        "protocol",
+        "requestId",
+        "requestTime",
+        "requestTimeEpoch",
+        "resourceId",
+        "resourcePath",
+        "stage",
+        "isCanaryRequest",
+        "identity",
+        "authorizer",
+        "error",
+    ];
+
     /// The `$context` tree.
     pub fn context(&self) -> Object {
+        let mut o = Object::with_capacity(Self::CONTEXT_KEYS.len());
+        for key in Self::CONTEXT_KEYS {
+            let v = self.context_entry(key);
+            if !v.is_null() {
+                o.insert(key, v);
+            }
+        }
+        o
+    }
+
+    fn host(&self) -> &str {
         let ex = self.ex;
-        let stage = ex.stage();
-        let mut o = Object::with_capacity(24);
-        let s = |v: &str| Value::str(v);
-        let host = ex
-            .parts
+        ex.parts
             .headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .or_else(|| ex.parts.uri.authority().map(|a| a.as_str()))
             .unwrap_or("localhost")
-            .to_owned();
-        let epoch_ms = ex
-            .received_at
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or_default();
-        o.insert(Rc::from("accountId"), s(ACCOUNT_ID));
-        o.insert(Rc::from("apiId"), s(ex.shared.api_name));
-        o.insert(Rc::from("deploymentId"), s("tollgate"));
-        o.insert(
-            Rc::from("domainPrefix"),
-            s(host.split('.').next().unwrap_or("")),
-        );
-        o.insert(Rc::from("domainName"), s(&host));
-        o.insert(Rc::from("extendedRequestId"), s(ex.request_id.as_str()));
-        o.insert(Rc::from("httpMethod"), s(ex.parts.method.as_str()));
-        o.insert(Rc::from("path"), s(ex.parts.uri.path()));
-        o.insert(Rc::from("protocol"), s("HTTP/1.1"));
-        o.insert(Rc::from("requestId"), s(ex.request_id.as_str()));
-        o.insert(Rc::from("requestTime"), s(&clf_time(epoch_ms)));
-        o.insert(Rc::from("requestTimeEpoch"), Value::Int(epoch_ms));
-        o.insert(
-            Rc::from("resourceId"),
-            s(&resource_id(self.route.resource_path)),
-        );
-        o.insert(Rc::from("resourcePath"), s(self.route.resource_path));
-        o.insert(Rc::from("stage"), s(stage.name));
-        o.insert(Rc::from("isCanaryRequest"), s("false"));
-        let mut identity = Object::with_capacity(4);
-        identity.insert(Rc::from("sourceIp"), s(&ex.remote.ip().to_string()));
-        if let Some(ua) = ex
+    }
+
+    /// One entry of `$context`, computed on its own (templates usually read one or two).
+    pub fn context_entry(&self, name: &str) -> Value {
+        let ex = self.ex;
+        let s = |v: &str| Value::str(v);
+        let epoch_ms = || {
+            ex.received_at
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or_default()
+        };
+        match name {
+            "accountId" => s(ACCOUNT_ID),
+            "apiId" => s(ex.shared.api_name),
+            "deploymentId" => s("tollgate"),
+            "domainPrefix" => s(self.host().split('.').next().unwrap_or("")),
+            "domainName" => s(self.host()),
+            "extendedRequestId" | "requestId" => s(ex.request_id.as_str()),
+            "httpMethod" => s(ex.parts.method.as_str()),
+            "path" => s(ex.parts.uri.path()),
+            "protocol" => s("HTTP/1.1"),
+            "requestTime" => s(&clf_time(epoch_ms())),
+            "requestTimeEpoch" => Value::Int(epoch_ms()),
+            "resourceId" => s(&resource_id(self.route.resource_path)),
+            "resourcePath" => s(self.route.resource_path),
+            "stage" => s(ex.stage().name),
+            "isCanaryRequest" => s("false"),
+            "identity" => {
+                let mut identity = Object::with_capacity(2);
+                identity.insert("sourceIp", s(&ex.remote.ip().to_string()));
+                if let Some(ua) = ex
+                    .parts
+                    .headers
+                    .get(header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok())
+                {
+                    identity.insert("userAgent", s(ua));
+                }
+                Value::Object(Rc::new(identity))
+            }
+            "authorizer" => Value::Object(Rc::new(Object::new())),
+            "error" => match self.error {
+                Some(e) => {
+                    let message = e.client_message();
+                    let mut err = Object::with_capacity(4);
+                    err.insert(
+                        "messageString",
+                        s(&serde_json::Value::String(message.clone()).to_string()),
+                    );
+                    err.insert("message", Value::str(message));
+                    err.insert("responseType", s(e.kind().aws_name()));
+                    if let Some(v) = e.validation_error_string() {
+                        err.insert("validationErrorString", s(v));
+                    }
+                    Value::Object(Rc::new(err))
+                }
+                None => Value::Null,
+            },
+            _ => Value::Null,
+        }
+    }
+
+    /// `$input.params(name)` straight from the request: path, query string, header.
+    fn param(&self, name: &str) -> Option<String> {
+        if let Some(p) = self.route.params.iter().find(|p| p.name == name) {
+            let uri_path = self.ex.parts.uri.path();
+            return Some(if p.greedy {
+                self.ex.path.decoded_tail(uri_path, self.ex.skip + p.index)
+            } else {
+                self.ex
+                    .path
+                    .segment(uri_path, self.ex.skip + p.index)
+                    .to_owned()
+            });
+        }
+        let query = self.query_all(name);
+        if !query.is_empty() {
+            return Some(query.join(","));
+        }
+        let mut values = self
+            .ex
             .parts
             .headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-        {
-            identity.insert(Rc::from("userAgent"), s(ua));
-        }
-        o.insert(Rc::from("identity"), Value::Object(Rc::new(identity)));
-        o.insert(
-            Rc::from("authorizer"),
-            Value::Object(Rc::new(Object::new())),
-        );
-        if let Some(e) = self.error {
-            let message = e.client_message();
-            let mut err = Object::with_capacity(4);
-            err.insert(Rc::from("message"), s(&message));
-            err.insert(
-                Rc::from("messageString"),
-                s(&serde_json::Value::String(message.clone()).to_string()),
-            );
-            err.insert(Rc::from("responseType"), s(e.kind().aws_name()));
-            if let Some(v) = e.validation_error_string() {
-                err.insert(Rc::from("validationErrorString"), s(v));
-            }
-            o.insert(Rc::from("error"), Value::Object(Rc::new(err)));
-        }
-        o
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()));
+        let first = values.next()?.into_owned();
+        Some(values.fold(first, |mut acc, v| {
+            acc.push(',');
+            acc.push_str(&v);
+            acc
+        }))
     }
 }
 
@@ -511,6 +576,12 @@ impl Source for TemplateSource<'_, '_> {
     }
     fn context(&self) -> Object {
         self.view.context()
+    }
+    fn context_property(&self, name: &str) -> Value {
+        self.view.context_entry(name)
+    }
+    fn param(&self, name: &str) -> Option<String> {
+        self.view.param(name)
     }
     fn stage_variables(&self, f: &mut dyn FnMut(&str, &str)) {
         for (k, v) in self.view.ex.stage().variables.iter() {

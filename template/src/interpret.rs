@@ -187,7 +187,13 @@ impl Interpreter<'_, '_> {
                 }
                 _ => Value::Null,
             },
-            "context" => self.env.context(),
+            "context" => match parts.clone().next() {
+                Some(Part::Property { name }) => {
+                    parts.next();
+                    self.env.context_property(name)
+                }
+                _ => self.env.context(),
+            },
             "stageVariables" => self.env.stage_variables(),
             "foreach" => {
                 let mut depth = self.loops.len();

@@ -24,6 +24,36 @@ pub trait Source {
     fn headers(&self, f: &mut dyn FnMut(&str, &str));
     /// The `$context` tree.
     fn context(&self) -> Object;
+    /// `$context.<name>` alone. The default builds the whole tree; a source that can compute one
+    /// entry cheaply (the gateway: `$context.stage` needs no clock or formatting) overrides it.
+    fn context_property(&self, name: &str) -> Value {
+        self.context().get(name).cloned().unwrap_or_default()
+    }
+    /// `$input.params(name)` without building the three maps: path, then query string, then
+    /// header (case-insensitive). The default walks the visitors.
+    fn param(&self, name: &str) -> Option<String> {
+        let mut found: Option<String> = None;
+        self.path_params(&mut |k, v| {
+            if found.is_none() && k == name {
+                found = Some(v.to_owned());
+            }
+        });
+        if found.is_none() {
+            self.querystring(&mut |k, v| {
+                if found.is_none() && k == name {
+                    found = Some(v.to_owned());
+                }
+            });
+        }
+        if found.is_none() {
+            self.headers(&mut |k, v| {
+                if found.is_none() && k.eq_ignore_ascii_case(name) {
+                    found = Some(v.to_owned());
+                }
+            });
+        }
+        found
+    }
     /// Calls `f` with each stage variable.
     fn stage_variables(&self, f: &mut dyn FnMut(&str, &str));
 }
@@ -195,7 +225,10 @@ impl<'a> Env<'a> {
     /// case-insensitively, since HTTP/2 lower-cases them).
     pub fn input_param(&self, name: &Value) -> Value {
         let name = name.to_java_string();
-        let all = self.input_params();
+        let Some(all) = self.params.get() else {
+            // Only one parameter wanted: no need to build the maps.
+            return self.src.param(&name).map(Value::str).unwrap_or_default();
+        };
         for kind in ["path", "querystring"] {
             let v = all.property(kind).property(&name);
             if !v.is_null() {
@@ -210,6 +243,14 @@ impl<'a> Env<'a> {
             }
         }
         Value::Null
+    }
+
+    /// `$context.<name>`: from the whole tree if it was built, else the one entry.
+    pub fn context_property(&self, name: &str) -> Value {
+        match self.context.get() {
+            Some(c) => c.property(name),
+            None => self.src.context_property(name),
+        }
     }
 
     /// `$context`.
