@@ -49,6 +49,7 @@ pub struct Exchange {
     pub(crate) method: Method,
     pub(crate) stage: usize,
     pub(crate) request_id: RequestId,
+    pub(crate) extended_id: crate::request_id::ExtendedRequestId,
     pub(crate) remote: SocketAddr,
     pub(crate) received_at: SystemTime,
     pub(crate) shared: Arc<Shared>,

@@ -1,4 +1,5 @@
-//! Request ids: a UUID v4 per request, sent back as `x-amzn-RequestId`.
+//! Request ids: a UUID v4 per request, sent back as `x-amzn-RequestId`, and API Gateway's
+//! extended request id (`$context.extendedRequestId`, the `x-amz-apigw-id` header of REST APIs).
 //!
 //! Like API Gateway, a client may choose its own id by sending `x-amzn-RequestId` in UUID form;
 //! anything else is ignored and a fresh id is drawn.
@@ -88,9 +89,70 @@ impl std::fmt::Display for RequestId {
     }
 }
 
+/// API Gateway's extended request id: 16 characters of base64 (11 random bytes), like
+/// `LpzbYEkKIAMEb3g=`. Unlike the request id, a client cannot choose it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ExtendedRequestId([u8; 16]);
+
+impl ExtendedRequestId {
+    /// A fresh random id.
+    pub fn new() -> ExtendedRequestId {
+        const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let bits = fastrand::u128(..);
+        let mut out = [b'='; 16];
+        // 88 bits: 14 full sextets and 4 bits, then one `=` of padding (11 bytes → 16 chars).
+        for (i, slot) in out.iter_mut().take(15).enumerate() {
+            let v = if i < 14 {
+                (bits >> (i * 6)) & 0x3F
+            } else {
+                ((bits >> 84) & 0xF) << 2
+            };
+            *slot = B64[v as usize];
+        }
+        ExtendedRequestId(out)
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        // Only base64 characters are ever stored.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The id as a header value.
+    pub fn header_value(&self) -> HeaderValue {
+        HeaderValue::from_bytes(&self.0).unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+}
+
+impl Default for ExtendedRequestId {
+    fn default() -> Self {
+        ExtendedRequestId::new()
+    }
+}
+
+impl std::fmt::Debug for ExtendedRequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extended_ids_look_like_api_gateways() {
+        let a = ExtendedRequestId::new();
+        assert_ne!(a, ExtendedRequestId::new());
+        let s = a.as_str();
+        assert_eq!(s.len(), 16);
+        assert!(s.ends_with('='));
+        assert!(
+            s[..15]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+        );
+    }
 
     #[test]
     fn fresh_ids_are_v4_uuids_and_differ() {

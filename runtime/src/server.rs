@@ -20,7 +20,7 @@ use crate::exchange::{BodyState, Exchange, Shared};
 use crate::gateway::{Flavor, Gateway, Method};
 use crate::integration::http::ProxyClient;
 use crate::path::PathIndex;
-use crate::request_id::RequestId;
+use crate::request_id::{ExtendedRequestId, RequestId};
 use crate::response::{GatewayError, Response, ResponseType};
 use crate::stage::{StageRuntime, StageVariables};
 
@@ -364,6 +364,7 @@ impl<G: Gateway> Bound<G> {
 impl<G: Gateway> Inner<G> {
     async fn handle(&self, req: http::Request<Incoming>, remote: SocketAddr) -> Response {
         let request_id = RequestId::from_headers(req.headers());
+        let extended_id = ExtendedRequestId::new();
         let received_at = SystemTime::now();
         let (parts, body) = req.into_parts();
         let method = Method::from_http(&parts.method);
@@ -396,6 +397,7 @@ impl<G: Gateway> Inner<G> {
                         method,
                         stage,
                         request_id,
+                        extended_id,
                         remote,
                         received_at,
                         shared: self.shared.clone(),
@@ -424,6 +426,7 @@ impl<G: Gateway> Inner<G> {
                         method,
                         stage,
                         request_id,
+                        extended_id,
                         remote,
                         received_at,
                         shared: self.shared.clone(),
@@ -436,6 +439,11 @@ impl<G: Gateway> Inner<G> {
         response
             .headers_mut()
             .insert("x-amzn-requestid", request_id.header_value());
+        if flavor == Flavor::Rest {
+            response
+                .headers_mut()
+                .insert("x-amz-apigw-id", extended_id.header_value());
+        }
         if method == Method::Head {
             strip_body(&mut response);
         }

@@ -962,7 +962,12 @@ fn __tollgate_template_14(
     ::std::thread_local! {}
     out.text("{\"scope\": \"internal\", \"requestId\": \"");
     {
-        let __v = env.context().property("requestId");
+        let __v = env.context_property("requestId");
+        out.value(&__v);
+    }
+    out.text("\", \"ext\": \"");
+    {
+        let __v = env.context_property("extendedRequestId");
         out.value(&__v);
     }
     out.text("\"}");
@@ -1004,17 +1009,17 @@ fn __tollgate_template_16(
     ::std::thread_local! {}
     out.text("{\"error\":");
     {
-        let __v = env.context().property("error").property("messageString");
+        let __v = env.context_property("error").property("messageString");
         out.value(&__v);
     }
     out.text(",\"type\":\"");
     {
-        let __v = env.context().property("error").property("responseType");
+        let __v = env.context_property("error").property("responseType");
         out.value(&__v);
     }
     out.text("\",\"stage\":\"");
     {
-        let __v = env.context().property("stage");
+        let __v = env.context_property("stage");
         out.value(&__v);
     }
     out.text("\"}");

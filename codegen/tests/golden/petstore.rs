@@ -670,7 +670,7 @@ fn __tollgate_template_1(
     }
     out.text("!\", \"stage\": \"");
     {
-        let __v = env.context().property("stage");
+        let __v = env.context_property("stage");
         out.value(&__v);
     }
     out.text("\"}");

@@ -54,6 +54,7 @@ async fn no_route_is_a_404_not_found_and_timeouts_are_a_503() {
         assert_eq!(r.status, StatusCode::NOT_FOUND);
         assert_eq!(r.text(), r#"{"message":"Not Found"}"#);
         assert!(r.header("x-amzn-errortype").is_none());
+        assert!(r.header("x-amz-apigw-id").is_none(), "REST only");
 
         let r = c.get(proto, &gw.url("/slow?sleep_ms=3000")).await;
         assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);

@@ -228,6 +228,10 @@ async fn c10_mock_request_template_picks_the_status() {
         let v: Value = r.json();
         assert_eq!(v["scope"], "internal");
         assert_eq!(v["requestId"], r.header("x-amzn-requestid").unwrap());
+        // REST answers carry the extended request id too; a client cannot choose it.
+        let ext = r.header("x-amz-apigw-id").unwrap();
+        assert_eq!(v["ext"], ext);
+        assert_eq!(ext.len(), 16);
         let r = c.get(proto, &gw.url("/test/mock?scope=public")).await;
         assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(r.json(), json!({"scope": "public"}));
