@@ -420,6 +420,34 @@ impl Output {
     }
 }
 
+/// `dd/MMM/yyyy:HH:mm:ss +0000` (API Gateway's `$context.requestTime`, CLF) for a Unix time in
+/// milliseconds, in UTC.
+pub fn clf_time(epoch_ms: i64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = epoch_ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{d:02}/{}/{y:04}:{:02}:{:02}:{:02} +0000",
+        MONTHS[(m - 1) as usize],
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 /// A request written out by hand: what `tollgate template render --request` reads and what
 /// tests render against.
 #[derive(Debug, Clone, Default)]
@@ -507,7 +535,8 @@ impl Sample {
         Ok(sample)
     }
 
-    /// A plausible `$context` for local rendering: stage `test`, request id all zeros.
+    /// A plausible `$context` for local rendering: stage `test`, request id all zeros, the
+    /// current time.
     pub fn default_context() -> Object {
         let mut c = Object::new();
         for (k, v) in [
@@ -523,6 +552,12 @@ impl Sample {
         ] {
             c.insert(Rc::from(k), Value::str(v));
         }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or_default();
+        c.insert(Rc::from("requestTime"), Value::str(clf_time(now)));
+        c.insert(Rc::from("requestTimeEpoch"), Value::Int(now));
         let mut identity = Object::new();
         identity.insert(Rc::from("sourceIp"), Value::str("127.0.0.1"));
         c.insert(Rc::from("identity"), Value::Object(Rc::new(identity)));

@@ -1,4 +1,4 @@
-//! `Object` past its small-map size: the hash index must agree with the scan.
+//! `Object` past its small-map size (the hash index must agree with the scan), and `$context.requestTime`'s format.
 
 use tollgate_vtl::{Object, Value};
 
@@ -32,4 +32,13 @@ fn large_objects_keep_order_last_value_and_lookup() {
         v.to_java_string(),
         "{a=10, b=2, c=3, d=4, e=5, f=6, g=7, h=8, i=9}"
     );
+}
+
+#[test]
+fn clf_time_formats_api_gateway_request_times() {
+    use tollgate_vtl::env::clf_time;
+    assert_eq!(clf_time(0), "01/Jan/1970:00:00:00 +0000");
+    assert_eq!(clf_time(1_763_736_000_000), "21/Nov/2025:14:40:00 +0000");
+    assert_eq!(clf_time(951_782_400_000), "29/Feb/2000:00:00:00 +0000");
+    assert_eq!(clf_time(-1000), "31/Dec/1969:23:59:59 +0000");
 }
