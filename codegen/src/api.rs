@@ -130,6 +130,33 @@ pub(crate) fn generate(api: &Api, models: &Models<'_>) -> TokenStream {
     }
 }
 
+/// `ThrottleSpec` tokens.
+fn throttle_struct(t: &tollgate_dsl::ir::Throttle) -> TokenStream {
+    let rate = t.rate.value;
+    let burst = t.burst.value.min(u64::from(u32::MAX)) as u32;
+    quote!(::tollgate::__codegen::ThrottleSpec { rate: #rate, burst: #burst })
+}
+
+/// `Option<ThrottleSpec>` tokens.
+fn throttle_spec(t: Option<&tollgate_dsl::ir::Throttle>) -> TokenStream {
+    match t {
+        Some(t) => {
+            let t = throttle_struct(t);
+            quote!(::core::option::Option::Some(#t))
+        }
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+/// Whether any throttle applies anywhere in `api` (otherwise dispatch has no throttle check).
+fn throttled(api: &Api) -> bool {
+    api.throttle.is_some()
+        || api
+            .stages
+            .iter()
+            .any(|s| s.throttle.is_some() || !s.method_throttles.is_empty())
+}
+
 /// The validator that applies to `route`: its own, else the API's.
 fn effective_validator(api: &Api, route: &Route) -> Validator {
     route
@@ -364,7 +391,23 @@ fn specs(api: &Api, templates: &mut crate::mapping::Templates) -> TokenStream {
             let (k, val) = (&v.name.value, &v.value.value);
             quote!((#k, #val))
         });
-        quote!(::tollgate::__codegen::StageSpec { name: #name, variables: &[#(#vars),*] })
+        let throttle = throttle_spec(s.throttle.as_ref());
+        let methods = s.method_throttles.iter().filter_map(|m| {
+            let path = m.path.value.trim_end_matches('/');
+            let path = if path.is_empty() { "/" } else { path };
+            let route = api
+                .routes
+                .iter()
+                .position(|r| r.path.to_string() == path && r.method.value == m.method.value)?;
+            let t = throttle_struct(&m.throttle);
+            Some(quote!((#route, #t)))
+        });
+        quote!(::tollgate::__codegen::StageSpec {
+            name: #name,
+            variables: &[#(#vars),*],
+            throttle: #throttle,
+            method_throttles: &[#(#methods),*],
+        })
     });
     let routes = api.routes.iter().map(|r| {
         let method = r.method.value.as_str();
@@ -457,7 +500,11 @@ fn gateway_impl(
         quote!(#n => ::core::option::Option::Some(#i),)
     });
     let route_match = router::route_match(api);
+    let account_throttle = throttle_spec(api.throttle.as_ref());
+    let throttle_on = throttled(api);
     let calls = api.routes.iter().enumerate().map(|(id, r)| {
+        // Throttling comes first, as in API Gateway: before validation and the integration.
+        let throttle_check = throttle_on.then(|| quote!(ex.throttle(#id)?;));
         // Typed path parameters constrain every route, not only handlers (which parse them anyway).
         let validate = r
             .path
@@ -483,6 +530,7 @@ fn gateway_impl(
             Integration::Mock { responses, .. } if !responses.is_empty() => {
                 let ident = format_ident!("__TOLLGATE_MOCK_TEMPLATE_{}", id);
                 quote!({
+                    #throttle_check
                     #(#validate)*
                     #validate_request
                     ex.mock_template(&#ident, &__TOLLGATE_ROUTES[#id]).await
@@ -491,6 +539,7 @@ fn gateway_impl(
             Integration::Http { .. } => {
                 let ident = format_ident!("__TOLLGATE_HTTP_{}", id);
                 quote!({
+                    #throttle_check
                     #(#validate)*
                     #validate_request
                     ex.http_integration(&#ident, &__TOLLGATE_ROUTES[#id]).await
@@ -499,6 +548,7 @@ fn gateway_impl(
             Integration::Mock { .. } => {
                 let ident = format_ident!("__TOLLGATE_MOCK_{}", id);
                 quote!({
+                    #throttle_check
                     #(#validate)*
                     #validate_request
                     ::core::result::Result::Ok(ex.mock(&#ident))
@@ -507,6 +557,7 @@ fn gateway_impl(
             Integration::HttpProxy { .. } => {
                 let ident = format_ident!("__TOLLGATE_PROXY_{}", id);
                 quote!({
+                    #throttle_check
                     #(#validate)*
                     #validate_request
                     ex.forward(&#ident).await
@@ -553,6 +604,7 @@ fn gateway_impl(
                     validate_request.clone()
                 };
                 quote! {{
+                    #throttle_check
                     #(#extract)*
                     #validate_request
                     #typed_body
@@ -573,6 +625,7 @@ fn gateway_impl(
                 stages: __TOLLGATE_STAGES,
                 routes: __TOLLGATE_ROUTES,
                 gateway_responses: #gateway_responses,
+                throttle: #account_throttle,
             };
 
             fn stage_index(name: &str) -> ::core::option::Option<usize> {

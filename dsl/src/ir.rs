@@ -100,17 +100,25 @@ pub struct Api {
     pub routes: Vec<Route>,
     /// Customised gateway responses (`gateway-response TYPE …`), in source order.
     pub gateway_responses: Vec<GatewayResponse>,
+    /// The account-level throttle (`throttle` on `api`), shared by every stage and method;
+    /// `None`: no account limit (API Gateway's per-account default does not apply off AWS).
+    pub throttle: Option<Throttle>,
     /// The span of the whole `api` node.
     pub span: Span,
 }
 
 /// A stage: a name and its stage variables.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stage {
     /// The stage name, the first path segment it is served under.
     pub name: Spanned<String>,
     /// Stage variables in source order.
     pub variables: Vec<StageVariable>,
+    /// The stage's default method throttle (API Gateway's `*/*` method setting): every method
+    /// of the stage gets its own bucket with these limits.
+    pub throttle: Option<Throttle>,
+    /// Per-method throttles (`{resourcePath}/{httpMethod}` method settings).
+    pub method_throttles: Vec<MethodThrottle>,
     /// The span of the `stage` node.
     pub span: Span,
 }
@@ -542,6 +550,28 @@ pub enum Integration {
         /// The span of the `integration` node.
         span: Span,
     },
+}
+
+/// A token bucket: `rate` requests per second refill it, `burst` is its capacity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Throttle {
+    /// Requests per second (may be fractional).
+    pub rate: Spanned<f64>,
+    /// Bucket capacity: requests accepted at once.
+    pub burst: Spanned<u64>,
+    /// The span of the `throttle` node.
+    pub span: Span,
+}
+
+/// `throttle "/path" METHOD rate=… burst=…` inside a `stage`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MethodThrottle {
+    /// The resource path as written (matched against the routes' paths).
+    pub path: Spanned<String>,
+    /// The method (`ANY` matches the `ANY` route).
+    pub method: Spanned<Method>,
+    /// The limits.
+    pub throttle: Throttle,
 }
 
 /// API Gateway's `passthroughBehavior`.

@@ -7,9 +7,10 @@
 
 use crate::diagnostics::Sink;
 use crate::ir::{
-    Api, Flavor, Header, Integration, Method, Model, ModelOrigin, ParamLocation, ParamType,
-    Passthrough, PathTemplate, RequestModel, RequestParameter, RequestSpec, Route, Segment,
-    SegmentKind, Span, Spanned, Stage, StageVariable, UriTemplate, Validator, is_param_name,
+    Api, Flavor, Header, Integration, Method, MethodThrottle, Model, ModelOrigin, ParamLocation,
+    ParamType, Passthrough, PathTemplate, RequestModel, RequestParameter, RequestSpec, Route,
+    Segment, SegmentKind, Span, Spanned, Stage, StageVariable, UriTemplate, Validator,
+    is_param_name,
 };
 use ::kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 use miette::{Diagnostic, MietteDiagnostic, SourceSpan};
@@ -128,6 +129,7 @@ fn read_api(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<Api> {
         detailed_validation_errors: false,
         routes: Vec::new(),
         gateway_responses: Vec::new(),
+        throttle: None,
         span: to_span(node.span()),
     };
 
@@ -160,6 +162,13 @@ fn read_api(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<Api> {
                 base_dir,
                 sink,
             ),
+            "throttle" if api.throttle.is_none() => {
+                let mut n = NodeReader::new(child);
+                api.throttle = read_throttle_props(child, &mut n, sink);
+                n.finish(sink, "throttle");
+                no_children(child, sink);
+            }
+            "throttle" => duplicate(sink, child, "`api` has one account-level `throttle`"),
             "gateway-response" => {
                 api.gateway_responses
                     .extend(mapping::read_gateway_response(child, base_dir, sink));
@@ -176,6 +185,7 @@ fn read_api(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<Api> {
                     "validation-errors",
                     "resource",
                     "gateway-response",
+                    "throttle",
                 ],
             ),
         }
@@ -208,6 +218,8 @@ fn read_stage(node: &KdlNode, sink: &mut Sink) -> Option<Stage> {
     };
     n.finish(sink, "stage");
     let mut variables = Vec::new();
+    let mut throttle = None;
+    let mut method_throttles = Vec::new();
     for child in children(node) {
         match child.name().value() {
             "variables" => {
@@ -237,12 +249,65 @@ fn read_stage(node: &KdlNode, sink: &mut Sink) -> Option<Stage> {
                     }
                 }
             }
-            other => unknown_node(sink, child, other, "`stage`", &["variables"]),
+            "throttle" => {
+                let mut n = NodeReader::new(child);
+                let path = n.arg(0);
+                if path.is_none() {
+                    let t = read_throttle_props(child, &mut n, sink);
+                    n.finish(sink, "throttle");
+                    no_children(child, sink);
+                    if throttle.is_some() {
+                        duplicate(
+                            sink,
+                            child,
+                            "a stage has one default `throttle`; per-method ones name a path and a method",
+                        );
+                    } else {
+                        throttle = t;
+                    }
+                    continue;
+                }
+                let path = path.and_then(|e| string(e, sink, "the resource path"));
+                let method = n.arg(1).and_then(|e| string(e, sink, "the method"));
+                let t = read_throttle_props(child, &mut n, sink);
+                n.finish(sink, "throttle");
+                no_children(child, sink);
+                let Some(method) = method else {
+                    sink.error(
+                        "kdl::missing-argument",
+                        "a per-method `throttle` needs a path and a method",
+                        name_span(child),
+                        "method missing",
+                        "write `throttle \"/pets/{id}\" GET rate=10 burst=20`",
+                    );
+                    continue;
+                };
+                let Some(m) = Method::parse(&method.value) else {
+                    sink.error(
+                        "kdl::bad-value",
+                        format!("`{}` is not a method", method.value),
+                        method.span,
+                        "not a method",
+                        "use GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or ANY (upper case)",
+                    );
+                    continue;
+                };
+                if let (Some(path), Some(t)) = (path, t) {
+                    method_throttles.push(MethodThrottle {
+                        path,
+                        method: Spanned::new(m, method.span),
+                        throttle: t,
+                    });
+                }
+            }
+            other => unknown_node(sink, child, other, "`stage`", &["variables", "throttle"]),
         }
     }
     Some(Stage {
         name: name?,
         variables,
+        throttle,
+        method_throttles,
         span: to_span(node.span()),
     })
 }
@@ -708,6 +773,46 @@ fn read_integration(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<
         }
     };
     Some(integration)
+}
+
+/// `rate=R burst=B` of a `throttle` node (both required).
+fn read_throttle_props(
+    node: &KdlNode,
+    n: &mut NodeReader<'_>,
+    sink: &mut Sink,
+) -> Option<crate::ir::Throttle> {
+    let rate_entry = n.prop("rate");
+    let burst_entry = n.prop("burst");
+    if rate_entry.is_none() || burst_entry.is_none() {
+        sink.error(
+            "kdl::missing-property",
+            "`throttle` needs `rate=` and `burst=`",
+            name_span(node),
+            "incomplete throttle",
+            "write `throttle rate=100 burst=200` (requests per second, bucket size)",
+        );
+    }
+    let rate = rate_entry.and_then(|e| match e.value() {
+        KdlValue::Integer(i) => Some(Spanned::new(*i as f64, value_span(e))),
+        KdlValue::Float(f) => Some(Spanned::new(*f, value_span(e))),
+        other => {
+            sink.error(
+                "kdl::bad-type",
+                format!("rate must be a number of requests per second, found `{other}`"),
+                value_span(e),
+                "expected a number",
+                "write a plain number such as `rate=100` or `rate=0.5`",
+            );
+            None
+        }
+    });
+    let burst =
+        burst_entry.and_then(|e| integer(e, sink, "burst").map(|v| Spanned::new(v, value_span(e))));
+    Some(crate::ir::Throttle {
+        rate: rate?,
+        burst: burst?,
+        span: to_span(node.span()),
+    })
 }
 
 /// Reads the children of `integration http` / `integration mock`. `headers` collects a

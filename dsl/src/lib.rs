@@ -11,6 +11,7 @@
 
 pub mod check;
 mod check_mapping;
+mod check_throttle;
 pub mod diagnostics;
 pub mod ir;
 pub mod kdl;

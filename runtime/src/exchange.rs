@@ -23,6 +23,7 @@ pub(crate) struct Shared {
     pub(crate) flavor: Flavor,
     pub(crate) api_name: &'static str,
     pub(crate) gateway_responses: &'static [crate::mapping::GatewayResponseSpec],
+    pub(crate) throttles: crate::throttle::Throttles,
     pub(crate) stages: Box<[StageRuntime]>,
     pub(crate) client: ProxyClient,
     pub(crate) max_body_bytes: usize,
@@ -98,6 +99,15 @@ impl Exchange {
     /// The greedy parameter starting at route segment `i`, decoded.
     pub fn greedy_param(&self, i: usize) -> String {
         self.path.decoded_tail(self.parts.uri.path(), self.skip + i)
+    }
+
+    /// Throttles a request on route `route` (its method bucket, then the account's): 429
+    /// `Too Many Requests` with `Retry-After` and `RateLimit` headers when a bucket is empty.
+    pub fn throttle(&self, route: usize) -> Result<(), GatewayError> {
+        self.shared
+            .throttles
+            .check(self.stage, route)
+            .map_err(GatewayError::throttled)
     }
 
     pub(crate) fn stage(&self) -> &StageRuntime {

@@ -73,6 +73,8 @@ pub struct ApiSpec {
     pub routes: &'static [RouteSpec],
     /// Customised gateway responses.
     pub gateway_responses: &'static [crate::mapping::GatewayResponseSpec],
+    /// The account-level throttle, if any.
+    pub throttle: Option<crate::throttle::ThrottleSpec>,
 }
 
 /// Compile-time description of a stage.
@@ -82,6 +84,10 @@ pub struct StageSpec {
     pub name: &'static str,
     /// Stage variables as declared.
     pub variables: &'static [(&'static str, &'static str)],
+    /// The default throttle of every method of the stage.
+    pub throttle: Option<crate::throttle::ThrottleSpec>,
+    /// Per-method throttles: route index and limits.
+    pub method_throttles: &'static [(usize, crate::throttle::ThrottleSpec)],
 }
 
 /// Compile-time description of a route.

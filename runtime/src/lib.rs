@@ -23,6 +23,7 @@ pub mod response;
 pub mod schema;
 pub mod server;
 pub mod stage;
+pub mod throttle;
 pub mod validation;
 
 pub use gateway::{Flavor, Gateway};
@@ -44,6 +45,7 @@ pub mod __codegen {
         Passthrough, Pattern, RequestMapping, ResponseSpec, TemplateSpec,
     };
     pub use crate::response::{GatewayError, Response};
+    pub use crate::throttle::ThrottleSpec;
     pub use crate::validation::{ModelSpec, ParamSource, RequestValidation, RequiredParam};
     pub use serde;
     /// The values mapping templates compute with.

@@ -1019,6 +1019,7 @@ pub(crate) fn custom_for(
         r.headers_mut()
             .insert("x-amzn-errortype", HeaderValue::from_static(t));
     }
+    err.add_headers(r.headers_mut());
     Some(r)
 }
 

@@ -3,7 +3,7 @@
 //! the status, body and `x-amzn-ErrorType` of the API's flavour.
 
 use bytes::Bytes;
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderName, HeaderValue, StatusCode, header};
 use http_body::{Frame, SizeHint};
 use serde::Serialize;
 use serde_json::Value;
@@ -164,6 +164,8 @@ pub enum ResponseType {
     ApiConfigurationError,
     /// No request template matches and the passthrough behaviour forbids passing through: 415.
     UnsupportedMediaType,
+    /// A throttle's bucket is empty: 429 `Too Many Requests`.
+    Throttled,
 }
 
 impl ResponseType {
@@ -180,6 +182,7 @@ impl ResponseType {
             ResponseType::HandlerFailure => "DEFAULT_5XX",
             ResponseType::ApiConfigurationError => "API_CONFIGURATION_ERROR",
             ResponseType::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            ResponseType::Throttled => "THROTTLED",
         }
     }
 }
@@ -195,6 +198,8 @@ pub struct GatewayError {
     body: Option<String>,
     /// API Gateway's `$context.error.validationErrorString` for body-validation failures.
     validation_error_string: Option<String>,
+    /// Headers beyond the type's own (`Retry-After` and `RateLimit` on a 429).
+    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl GatewayError {
@@ -205,7 +210,30 @@ impl GatewayError {
             detail: detail.into(),
             body: None,
             validation_error_string: None,
+            headers: Vec::new(),
         }
+    }
+
+    /// 429 `THROTTLED`, with `Retry-After` (whole seconds, rounded up) and the IETF
+    /// `RateLimit-Policy` / `RateLimit` headers (draft-ietf-httpapi-ratelimit-headers).
+    pub fn throttled(r: crate::throttle::Refused) -> Self {
+        let secs = r.retry_after.as_nanos().div_ceil(1_000_000_000).max(1) as u64;
+        let mut e = GatewayError::new(
+            ResponseType::Throttled,
+            format!("throttled: next request in {:?}", r.retry_after),
+        );
+        let mut add = |name: &'static str, value: String| {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                e.headers.push((HeaderName::from_static(name), v));
+            }
+        };
+        add("retry-after", secs.to_string());
+        add(
+            "ratelimit-policy",
+            format!("\"burst\";q={};w={}", r.burst, r.window_secs.max(1)),
+        );
+        add("ratelimit", format!("\"burst\";r=0;t={secs}"));
+        e
     }
 
     /// A gateway response whose client-facing message is `message` (e.g. the list of missing
@@ -221,6 +249,7 @@ impl GatewayError {
             )),
             detail: message,
             validation_error_string: None,
+            headers: Vec::new(),
         }
     }
 
@@ -346,6 +375,16 @@ impl GatewayError {
                 r#"{"message": "Internal server error"}"#,
                 Some("InternalServerErrorException"),
             ),
+            (Flavor::Rest, Throttled) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                r#"{"message":"Too Many Requests"}"#,
+                Some("TooManyRequestsException"),
+            ),
+            (Flavor::Http, Throttled) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                r#"{"message":"Too Many Requests"}"#,
+                None,
+            ),
             (_, UnsupportedMediaType) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 r#"{"message":"Unsupported Media Type"}"#,
@@ -367,8 +406,9 @@ impl GatewayError {
     }
 
     /// Renders the gateway response for `flavor`.
-    pub fn into_response(self, flavor: Flavor) -> Response {
+    pub fn into_response(mut self, flavor: Flavor) -> Response {
         let (status, default_body, error_type) = self.parts(flavor);
+        let headers = std::mem::take(&mut self.headers);
         let body = match self.body {
             Some(custom) => Bytes::from(custom),
             None => Bytes::from_static(default_body.as_bytes()),
@@ -378,7 +418,17 @@ impl GatewayError {
             r.headers_mut()
                 .insert("x-amzn-errortype", HeaderValue::from_static(t));
         }
+        for (n, v) in headers {
+            r.headers_mut().insert(n, v);
+        }
         r
+    }
+
+    /// Adds this error's own headers (`Retry-After`, `RateLimit` …) to `h`.
+    pub fn add_headers(&self, h: &mut http::HeaderMap) {
+        for (n, v) in &self.headers {
+            h.insert(n.clone(), v.clone());
+        }
     }
 
     /// The body this error answers with by default, for customised gateway responses.

@@ -235,6 +235,7 @@ impl<G: Gateway> Server<G> {
             flavor: spec.flavor,
             api_name: spec.name,
             gateway_responses: spec.gateway_responses,
+            throttles: crate::throttle::Throttles::new(spec),
             stages,
             client: ProxyClient::new(),
             max_body_bytes: self.config.max_body_bytes,

@@ -13,6 +13,8 @@ fn main() {
         "apis/validation.kdl",
         "apis/detailed.kdl",
         "apis/templates.kdl",
+        "apis/throttle.kdl",
+        "apis/account.kdl",
     ] {
         tollgate_codegen::compile(api).unwrap();
     }

@@ -80,10 +80,14 @@ const __TOLLGATE_STAGES: &[::tollgate::__codegen::StageSpec] = &[
     ::tollgate::__codegen::StageSpec {
         name: "$default",
         variables: &[("upstream", "http://127.0.0.1:9")],
+        throttle: ::core::option::Option::None,
+        method_throttles: &[],
     },
     ::tollgate::__codegen::StageSpec {
         name: "beta",
         variables: &[("upstream", "http://127.0.0.1:9")],
+        throttle: ::core::option::Option::None,
+        method_throttles: &[],
     },
 ];
 const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
@@ -125,6 +129,7 @@ impl<H: Http> ::tollgate::__codegen::Gateway for HttpApi<H> {
         stages: __TOLLGATE_STAGES,
         routes: __TOLLGATE_ROUTES,
         gateway_responses: &[],
+        throttle: ::core::option::Option::None,
     };
     fn stage_index(name: &str) -> ::core::option::Option<usize> {
         match name {

@@ -110,10 +110,14 @@ const __TOLLGATE_STAGES: &[::tollgate::__codegen::StageSpec] = &[
     ::tollgate::__codegen::StageSpec {
         name: "test",
         variables: &[("upstream", "http://127.0.0.1:9")],
+        throttle: ::core::option::Option::None,
+        method_throttles: &[],
     },
     ::tollgate::__codegen::StageSpec {
         name: "other",
         variables: &[("upstream", "http://127.0.0.1:9")],
+        throttle: ::core::option::Option::None,
+        method_throttles: &[],
     },
 ];
 const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
@@ -254,6 +258,7 @@ impl<H: Rest> ::tollgate::__codegen::Gateway for RestApi<H> {
         stages: __TOLLGATE_STAGES,
         routes: __TOLLGATE_ROUTES,
         gateway_responses: &[],
+        throttle: ::core::option::Option::None,
     };
     fn stage_index(name: &str) -> ::core::option::Option<usize> {
         match name {

@@ -73,6 +73,8 @@ const __TOLLGATE_STAGES: &[::tollgate::__codegen::StageSpec] = &[
     ::tollgate::__codegen::StageSpec {
         name: "test",
         variables: &[("up", "http://127.0.0.1:9")],
+        throttle: ::core::option::Option::None,
+        method_throttles: &[],
     },
 ];
 const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
@@ -1237,6 +1239,7 @@ impl<H: Templates> ::tollgate::__codegen::Gateway for TemplatesApi<H> {
                 templates: &[],
             },
         ],
+        throttle: ::core::option::Option::None,
     };
     fn stage_index(name: &str) -> ::core::option::Option<usize> {
         match name {

@@ -73,6 +73,8 @@ const __TOLLGATE_STAGES: &[::tollgate::__codegen::StageSpec] = &[
     ::tollgate::__codegen::StageSpec {
         name: "live",
         variables: &[],
+        throttle: ::core::option::Option::None,
+        method_throttles: &[],
     },
 ];
 const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
@@ -104,6 +106,7 @@ impl<H: Health> ::tollgate::__codegen::Gateway for HealthApi<H> {
         stages: __TOLLGATE_STAGES,
         routes: __TOLLGATE_ROUTES,
         gateway_responses: &[],
+        throttle: ::core::option::Option::None,
     };
     fn stage_index(name: &str) -> ::core::option::Option<usize> {
         match name {

@@ -156,10 +156,14 @@ const __TOLLGATE_STAGES: &[::tollgate::__codegen::StageSpec] = &[
     ::tollgate::__codegen::StageSpec {
         name: "prod",
         variables: &[("upstream", "http://127.0.0.1:9000")],
+        throttle: ::core::option::Option::None,
+        method_throttles: &[],
     },
     ::tollgate::__codegen::StageSpec {
         name: "dev",
         variables: &[("upstream", "http://127.0.0.1:9001")],
+        throttle: ::core::option::Option::None,
+        method_throttles: &[],
     },
 ];
 const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
@@ -725,6 +729,7 @@ impl<H: Petstore> ::tollgate::__codegen::Gateway for PetstoreApi<H> {
         stages: __TOLLGATE_STAGES,
         routes: __TOLLGATE_ROUTES,
         gateway_responses: &[],
+        throttle: ::core::option::Option::None,
     };
     fn stage_index(name: &str) -> ::core::option::Option<usize> {
         match name {

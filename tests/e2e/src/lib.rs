@@ -40,6 +40,14 @@ pub mod apis {
     pub mod templates {
         tollgate::include_api!("templates");
     }
+    /// `apis/throttle.kdl`
+    pub mod throttle {
+        tollgate::include_api!("limits");
+    }
+    /// `apis/account.kdl`
+    pub mod account {
+        tollgate::include_api!("account");
+    }
 }
 
 /// Handlers of the validation test API: `create_item` echoes the typed body it received.
