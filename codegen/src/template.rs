@@ -141,12 +141,14 @@ impl Gen {
                 match target.parts.split_last() {
                     None => quote!({ let __v = #v; if !__v.is_null() { #var = __v; } }),
                     Some((Part::Property { name }, init)) => {
+                        let upgrade = init.is_empty().then(|| quote!(#var.make_mutable();));
                         let mut obj = quote!(#var.clone());
                         for p in init {
                             obj = self.part(obj, p);
                         }
                         quote!({
                             let __v = #v;
+                            #upgrade
                             let __o = #obj;
                             if let #c::Value::Map(m) = &__o {
                                 m.borrow_mut().insert(::std::rc::Rc::from(#name), __v);

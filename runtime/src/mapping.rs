@@ -875,6 +875,16 @@ impl Exchange {
             if !headers.contains_key(header::ACCEPT) {
                 headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
             }
+            // What API Gateway's integration requests carry (facts §1.7, C7), unless mapped.
+            if !headers.contains_key(header::USER_AGENT)
+                && let Ok(v) =
+                    HeaderValue::from_str(&format!("AmazonAPIGateway_{}", shared.api_name))
+            {
+                headers.insert(header::USER_AGENT, v);
+            }
+            if let Ok(v) = HeaderValue::from_str(shared.api_name) {
+                headers.entry("x-amzn-apigateway-api-id").or_insert(v);
+            }
             let mut s = String::with_capacity(128);
             for part in spec.uri {
                 match part {

@@ -137,6 +137,11 @@ impl Interpreter<'_, '_> {
                 }
             }
             Some((Part::Property { name }, init)) => {
+                if init.is_empty()
+                    && let Some(v) = self.vars.get_mut(&target.root)
+                {
+                    v.make_mutable();
+                }
                 let mut obj = self.vars.get(&target.root).cloned().unwrap_or_default();
                 for p in init {
                     obj = self.part(obj, p, out)?;

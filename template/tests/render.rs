@@ -67,6 +67,18 @@ fn set_to_null_keeps_the_old_value_as_velocity_1_7() {
 }
 
 #[test]
+fn a_json_object_in_a_variable_takes_new_entries() {
+    let body = r#"{"a":1,"l":[1]}"#;
+    assert_eq!(
+        render_with(
+            "#set($b = $input.path('$'))#set($b.c = 'x')#set($b.a = 2)$b $b.c",
+            body
+        ),
+        "{a=2, l=[1], c=x} x"
+    );
+}
+
+#[test]
 fn operators() {
     assert_eq!(
         render("#set($a = 7)#set($b = $a / 2)$b #set($c = $a % 4)$c"),

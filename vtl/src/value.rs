@@ -476,6 +476,17 @@ impl Value {
         }
     }
 
+    /// Makes a JSON object or array held by a template variable writable in place (a template
+    /// map or list with the same entries), as a Java `LinkedHashMap` from `$input.path` is:
+    /// `#set($body.extra = 1)` then sees the new entry. Other values are left alone.
+    pub fn make_mutable(&mut self) {
+        match self {
+            Value::Object(o) => *self = Value::Map(Rc::new(RefCell::new((**o).clone()))),
+            Value::Array(a) => *self = Value::List(Rc::new(RefCell::new((**a).clone()))),
+            _ => {}
+        }
+    }
+
     /// What `#foreach($k in $x.keySet())` iterates, without building the intermediate list:
     /// a map's keys; for anything else, whatever iterating `$x.keySet()` would give.
     pub fn iter_keys(&self) -> Vec<Value> {

@@ -54,6 +54,9 @@ async fn c1_request_template_output_reaches_the_backend_byte_for_byte() {
         // transformed body goes out as the template's content type.
         assert_eq!(echo["query"], "");
         assert_eq!(echo["headers"]["content-type"], "application/json");
+        assert_eq!(echo["headers"]["user-agent"], "AmazonAPIGateway_templates");
+        assert_eq!(echo["headers"]["x-amzn-apigateway-api-id"], "templates");
+        assert_eq!(echo["headers"]["accept"], "application/json");
         assert_eq!(r.header("content-type"), Some("application/json"));
         assert!(
             r.header("x-upstream").is_none(),
