@@ -503,8 +503,6 @@ fn gateway_impl(
     let account_throttle = throttle_spec(api.throttle.as_ref());
     let throttle_on = throttled(api);
     let calls = api.routes.iter().enumerate().map(|(id, r)| {
-        // Throttling comes first, as in API Gateway: before validation and the integration.
-        let throttle_check = throttle_on.then(|| quote!(ex.throttle(#id)?;));
         // Typed path parameters constrain every route, not only handlers (which parse them anyway).
         let validate = r
             .path
@@ -530,7 +528,6 @@ fn gateway_impl(
             Integration::Mock { responses, .. } if !responses.is_empty() => {
                 let ident = format_ident!("__TOLLGATE_MOCK_TEMPLATE_{}", id);
                 quote!({
-                    #throttle_check
                     #(#validate)*
                     #validate_request
                     ex.mock_template(&#ident, &__TOLLGATE_ROUTES[#id]).await
@@ -539,7 +536,6 @@ fn gateway_impl(
             Integration::Http { .. } => {
                 let ident = format_ident!("__TOLLGATE_HTTP_{}", id);
                 quote!({
-                    #throttle_check
                     #(#validate)*
                     #validate_request
                     ex.http_integration(&#ident, &__TOLLGATE_ROUTES[#id]).await
@@ -548,7 +544,6 @@ fn gateway_impl(
             Integration::Mock { .. } => {
                 let ident = format_ident!("__TOLLGATE_MOCK_{}", id);
                 quote!({
-                    #throttle_check
                     #(#validate)*
                     #validate_request
                     ::core::result::Result::Ok(ex.mock(&#ident))
@@ -557,7 +552,6 @@ fn gateway_impl(
             Integration::HttpProxy { .. } => {
                 let ident = format_ident!("__TOLLGATE_PROXY_{}", id);
                 quote!({
-                    #throttle_check
                     #(#validate)*
                     #validate_request
                     ex.forward(&#ident).await
@@ -604,7 +598,6 @@ fn gateway_impl(
                     validate_request.clone()
                 };
                 quote! {{
-                    #throttle_check
                     #(#extract)*
                     #validate_request
                     #typed_body
@@ -614,6 +607,17 @@ fn gateway_impl(
                     )
                 }}
             }
+        };
+        // Throttling comes first, as in API Gateway: before validation and the integration; the
+        // admitting bucket's state goes out in `RateLimit` headers.
+        let body = if throttle_on {
+            quote!({
+                let __rate = ex.throttle(#id)?;
+                let __result: ::core::result::Result<::tollgate::__codegen::Response, ::tollgate::__codegen::GatewayError> = #body;
+                __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
+            })
+        } else {
+            body
         };
         quote!(::core::option::Option::Some(#id) => #body,)
     });

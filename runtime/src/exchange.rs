@@ -103,7 +103,7 @@ impl Exchange {
 
     /// Throttles a request on route `route` (its method bucket, then the account's): 429
     /// `Too Many Requests` with `Retry-After` and `RateLimit` headers when a bucket is empty.
-    pub fn throttle(&self, route: usize) -> Result<(), GatewayError> {
+    pub fn throttle(&self, route: usize) -> Result<Option<crate::throttle::Granted>, GatewayError> {
         self.shared
             .throttles
             .check(self.stage, route)
@@ -192,6 +192,28 @@ impl Exchange {
             context,
         })
     }
+}
+
+/// Adds the IETF `RateLimit-Policy` / `RateLimit` headers of the bucket that admitted the
+/// request (nothing when no throttle applies).
+pub fn with_rate_limit(mut r: Response, g: Option<crate::throttle::Granted>) -> Response {
+    if let Some(g) = g {
+        let h = r.headers_mut();
+        if let Ok(v) = http::HeaderValue::from_str(&format!(
+            "\"burst\";q={};w={}",
+            g.burst,
+            g.window_secs.max(1)
+        )) {
+            h.insert("ratelimit-policy", v);
+        }
+        if let Ok(v) = http::HeaderValue::from_str(&format!(
+            "\"burst\";r={};t={}",
+            g.remaining, g.full_in_secs
+        )) {
+            h.insert("ratelimit", v);
+        }
+    }
+    r
 }
 
 /// Turns a handler's result into the gateway's answer: an error becomes API Gateway's failed-

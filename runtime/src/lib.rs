@@ -35,7 +35,7 @@ pub use server::{Bound, ServeError, Server, ServerConfig, StageVariableOverride}
 /// Not a public API: it changes whenever codegen does.
 #[doc(hidden)]
 pub mod __codegen {
-    pub use crate::exchange::{Exchange, handler_response};
+    pub use crate::exchange::{Exchange, handler_response, with_rate_limit};
     pub use crate::gateway::{ApiSpec, Flavor, Gateway, Method, ParamSpec, RouteSpec, StageSpec};
     pub use crate::handler::{HandlerResult, Request};
     pub use crate::integration::http::{ProxySpec, UriPart};

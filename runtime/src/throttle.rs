@@ -36,6 +36,19 @@ pub struct Refused {
     pub window_secs: u64,
 }
 
+/// What an admitted request learns (for the `RateLimit` headers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Granted {
+    /// Tokens left.
+    pub remaining: u32,
+    /// The bucket's capacity.
+    pub burst: u32,
+    /// Seconds for an empty bucket to refill.
+    pub window_secs: u64,
+    /// Seconds until this bucket is full again (rounded up).
+    pub full_in_secs: u64,
+}
+
 /// One token bucket.
 #[derive(Debug)]
 pub struct Bucket {
@@ -63,7 +76,7 @@ impl Bucket {
 
     /// Takes one token at `now` (ns since the epoch the caller uses for this bucket): `Ok` with
     /// the tokens left, or when to come back.
-    pub fn take(&self, now: u64) -> Result<u32, Refused> {
+    pub fn take(&self, now: u64) -> Result<Granted, Refused> {
         let mut tat = self.tat.load(Ordering::Relaxed);
         loop {
             let start = tat.max(now);
@@ -80,7 +93,14 @@ impl Bucket {
                 .tat
                 .compare_exchange_weak(tat, next, Ordering::AcqRel, Ordering::Relaxed)
             {
-                Ok(_) => return Ok(((self.tolerance - ahead) / self.interval) as u32),
+                Ok(_) => {
+                    return Ok(Granted {
+                        remaining: ((self.tolerance - ahead) / self.interval) as u32,
+                        burst: self.burst,
+                        window_secs: self.tolerance.div_ceil(1_000_000_000),
+                        full_in_secs: ahead.div_ceil(1_000_000_000),
+                    });
+                }
                 Err(actual) => tat = actual,
             }
         }
@@ -128,21 +148,29 @@ impl Throttles {
         self.account.is_none() && self.methods.iter().all(Option::is_none)
     }
 
-    /// One request on `route` of `stage`, now.
-    pub fn check(&self, stage: usize, route: usize) -> Result<(), Refused> {
+    /// One request on `route` of `stage`, now: what the method's bucket (else the account's)
+    /// has left, `None` when no bucket applies.
+    pub fn check(&self, stage: usize, route: usize) -> Result<Option<Granted>, Refused> {
         let now = self.epoch.elapsed().as_nanos() as u64;
         self.check_at(stage, route, now)
     }
 
     /// One request at `now` ns after the epoch (tests drive the clock).
-    pub fn check_at(&self, stage: usize, route: usize, now: u64) -> Result<(), Refused> {
+    pub fn check_at(
+        &self,
+        stage: usize,
+        route: usize,
+        now: u64,
+    ) -> Result<Option<Granted>, Refused> {
+        let mut granted = None;
         if let Some(Some(b)) = self.methods.get(stage * self.routes + route) {
-            b.take(now)?;
+            granted = Some(b.take(now)?);
         }
         if let Some(b) = &self.account {
-            b.take(now)?;
+            let g = b.take(now)?;
+            granted = granted.or(Some(g));
         }
-        Ok(())
+        Ok(granted)
     }
 }
 
@@ -160,14 +188,18 @@ mod tests {
         });
         let t0 = 7 * SEC;
         for left in (0..5).rev() {
-            assert_eq!(b.take(t0), Ok(left));
+            assert_eq!(b.take(t0).map(|g| g.remaining), Ok(left));
         }
         let refused = b.take(t0).unwrap_err();
         assert_eq!(refused.retry_after, Duration::from_millis(100));
         assert_eq!(refused.window_secs, 1);
         // One token per 100 ms after that.
         assert!(b.take(t0 + 99_000_000).is_err());
-        assert_eq!(b.take(t0 + 100_000_000), Ok(0));
+        let g = b.take(t0 + 100_000_000).unwrap();
+        assert_eq!(
+            (g.remaining, g.burst, g.window_secs, g.full_in_secs),
+            (0, 5, 1, 1)
+        );
         assert!(b.take(t0 + 150_000_000).is_err());
     }
 

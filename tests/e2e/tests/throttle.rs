@@ -16,8 +16,14 @@ async fn an_empty_bucket_answers_api_gateways_429_with_retry_headers() {
     let gw = start(LimitsApi::new(()), ServerConfig::default()).await;
     let c = Client::new();
     let url = gw.url("/test/a");
-    assert_eq!(c.get(Proto::Http1, &url).await.status, StatusCode::OK);
-    assert_eq!(c.get(Proto::Http2, &url).await.status, StatusCode::OK);
+    // Admitted answers say what is left of the method's bucket (rate 1, burst 2).
+    let r = c.get(Proto::Http1, &url).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("ratelimit-policy"), Some(r#""burst";q=2;w=2"#));
+    assert_eq!(r.header("ratelimit"), Some(r#""burst";r=1;t=1"#));
+    let r = c.get(Proto::Http2, &url).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("ratelimit"), Some(r#""burst";r=0;t=2"#));
     let r = c.get(Proto::Http1, &url).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(r.text(), r#"{"message":"Too Many Requests"}"#);
