@@ -18,7 +18,7 @@ use tollgate_vtl::{JsonPath, Object, Value};
 
 use crate::exchange::Exchange;
 use crate::gateway::RouteSpec;
-use crate::integration::http::UriPart;
+use crate::integration::http::{UriPart, encode_component};
 use crate::response::{Body, GatewayError, Response, ResponseType};
 
 /// A compiled template: renders into `out` from `env`.
@@ -758,24 +758,6 @@ fn integration_response(
     Ok(r)
 }
 
-fn encode_segment(s: &str) -> String {
-    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~');
-    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
-}
-
-fn encode_query(s: &str) -> String {
-    const QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~');
-    percent_encoding::utf8_percent_encode(s, QUERY).to_string()
-}
-
 impl Exchange {
     /// The request template for this request's `Content-Type` (`None`: pass the body through)
     /// and the `Content-Type` itself; 415 `UNSUPPORTED_MEDIA_TYPE` when the passthrough
@@ -885,27 +867,17 @@ impl Exchange {
             if let Ok(v) = HeaderValue::from_str(shared.api_name) {
                 headers.entry("x-amzn-apigateway-api-id").or_insert(v);
             }
-            let mut s = String::with_capacity(128);
-            for part in spec.uri {
-                match part {
-                    UriPart::Literal(l) => s.push_str(l),
-                    UriPart::StageVariable(v) => {
-                        s.push_str(self.stage().variables.get(v).unwrap_or(""))
-                    }
-                    UriPart::Segment(i) => s.push_str(self.raw_segment(*i)),
-                    UriPart::Tail(i) => s.push_str(self.raw_tail(*i)),
-                    UriPart::Mapped(n) => {
-                        if let Some((_, v)) = path_values.iter().find(|(p, _)| p == n) {
-                            s.push_str(&encode_segment(v));
-                        }
-                    }
-                }
-            }
+            let mut s = self.uri_text(spec.uri, |n| {
+                path_values
+                    .iter()
+                    .find(|(p, _)| *p == n)
+                    .map(|(_, v)| v.clone())
+            });
             for (i, (k, v)) in query.iter().enumerate() {
                 s.push(if i == 0 && !s.contains('?') { '?' } else { '&' });
-                s.push_str(&encode_query(k));
+                s.push_str(&encode_component(k));
                 s.push('=');
-                s.push_str(&encode_query(v));
+                s.push_str(&encode_component(v));
             }
             let uri = crate::integration::http::check_upstream(&s)?;
             let method = match spec.method {

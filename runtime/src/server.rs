@@ -380,6 +380,22 @@ impl<G: Gateway> Inner<G> {
             )
         });
         let mut stage_skip = None;
+        // The request as generated code sees it; built a second time (body already gone) for a
+        // customised gateway response.
+        let exchange = |parts, body, path, skip, stage| Exchange {
+            parts,
+            body,
+            json: None,
+            path,
+            skip,
+            method,
+            stage,
+            request_id,
+            extended_id,
+            remote,
+            received_at,
+            shared: self.shared.clone(),
+        };
 
         let result = match PathIndex::parse(parts.uri.path()) {
             Err(e) => Err(GatewayError::new(ResponseType::BadRequest, e.to_string())),
@@ -389,20 +405,7 @@ impl<G: Gateway> Inner<G> {
                     if snapshot.is_some() {
                         stage_skip = Some((stage, skip, path.clone()));
                     }
-                    let ex = Exchange {
-                        parts,
-                        body: BodyState::Unread(body),
-                        json: None,
-                        path,
-                        skip,
-                        method,
-                        stage,
-                        request_id,
-                        extended_id,
-                        remote,
-                        received_at,
-                        shared: self.shared.clone(),
-                    };
+                    let ex = exchange(parts, BodyState::Unread(body), path, skip, stage);
                     self.gateway.dispatch(ex).await
                 }
             },
@@ -418,20 +421,13 @@ impl<G: Gateway> Inner<G> {
                     parts.uri = uri;
                     parts.version = version;
                     parts.headers = headers;
-                    let shadow = Exchange {
+                    let shadow = exchange(
                         parts,
-                        body: BodyState::Read(bytes::Bytes::new()),
-                        json: None,
+                        BodyState::Read(bytes::Bytes::new()),
                         path,
                         skip,
-                        method,
                         stage,
-                        request_id,
-                        extended_id,
-                        remote,
-                        received_at,
-                        shared: self.shared.clone(),
-                    };
+                    );
                     crate::mapping::custom_for(&shadow, &e, flavor)
                 });
                 custom.unwrap_or_else(|| e.into_response(flavor))

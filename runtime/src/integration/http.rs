@@ -164,8 +164,27 @@ impl Exchange {
     }
 
     fn upstream_uri(&self, spec: &ProxySpec) -> Result<Uri, GatewayError> {
+        // Only non-proxy integrations map path parameters.
+        let mut s = self.uri_text(spec.uri, |_| None);
+        if let Some(q) = self.parts.uri.query() {
+            s.push(if s.contains('?') { '&' } else { '?' });
+            s.push_str(q);
+        }
+        check_upstream(&s)
+    }
+}
+
+impl Exchange {
+    /// An upstream URI template with stage variables and path parameters substituted (raw
+    /// segments as the client sent them; `Mapped` parameters from `mapped`, encoded as one
+    /// segment).
+    pub(crate) fn uri_text(
+        &self,
+        parts: &[UriPart],
+        mapped: impl Fn(&str) -> Option<String>,
+    ) -> String {
         let mut s = String::with_capacity(128);
-        for part in spec.uri {
+        for part in parts {
             match part {
                 UriPart::Literal(l) => s.push_str(l),
                 UriPart::StageVariable(v) => {
@@ -173,16 +192,27 @@ impl Exchange {
                 }
                 UriPart::Segment(i) => s.push_str(self.raw_segment(*i)),
                 UriPart::Tail(i) => s.push_str(self.raw_tail(*i)),
-                // Only non-proxy integrations map path parameters.
-                UriPart::Mapped(_) => {}
+                UriPart::Mapped(n) => {
+                    if let Some(v) = mapped(n) {
+                        s.push_str(&encode_component(&v));
+                    }
+                }
             }
         }
-        if let Some(q) = self.parts.uri.query() {
-            s.push(if s.contains('?') { '&' } else { '?' });
-            s.push_str(q);
-        }
-        check_upstream(&s)
+        s
     }
+}
+
+/// RFC 3986 unreserved characters stay; everything else is percent-encoded.
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes a path segment or a query-string name or value.
+pub(crate) fn encode_component(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
 /// Parses an upstream URI after substitution: an absolute `http://` URL (https upstreams are
