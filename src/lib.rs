@@ -38,6 +38,8 @@ pub use tollgate_runtime::{
     Body, Bound, Flavor, Gateway, GatewayError, HandlerError, HandlerResult, Request, Response,
     ServeError, Server, ServerConfig, StageVariableOverride, bytes, http, response,
 };
+/// API keys, stores, clocks and usage reports (`--store`, `tollgate keys`, `tollgate usage`).
+pub use tollgate_runtime::{clock, keys, store, usage};
 
 /// What generated code names. Not a public API.
 #[doc(hidden)]

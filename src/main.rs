@@ -4,10 +4,14 @@
 //!   the IR as JSON).
 //! - `tollgate serve FILE [--stage S] [--listen ADDR] …`: compile a config-only API (mock and
 //!   http-proxy integrations) into a binary under `target/tollgate-serve/` and run it.
+//! - `tollgate keys create|list|disable|enable|delete|set-plans|import …`: manage API keys in a
+//!   gateway's store; `tollgate usage --from … --to …`: requests per key and day (JSON, CSV).
 //! - `tollgate model validate SCHEMA.json DOCUMENT.json` or
 //!   `tollgate model validate --api API.kdl --model NAME DOCUMENT.json`: validate a JSON document
 //!   against a JSON Schema (draft 4) or a model of an API, with the rules the gateway's request
 //!   validator applies.
+
+mod keys_command;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::Value;
@@ -59,6 +63,20 @@ enum Cmd {
     Template {
         #[command(subcommand)]
         command: TemplateCmd,
+    },
+    /// Manage API keys in a gateway's store (values are shown once and stored hashed).
+    Keys {
+        #[command(subcommand)]
+        command: keys_command::KeysCmd,
+        #[command(flatten)]
+        target: keys_command::Target,
+    },
+    /// Report requests per API key, usage plan and day, as JSON or CSV.
+    Usage {
+        #[command(flatten)]
+        args: keys_command::UsageArgs,
+        #[command(flatten)]
+        target: keys_command::Target,
     },
 }
 
@@ -164,6 +182,8 @@ fn main() -> ExitCode {
         Cmd::Template {
             command: TemplateCmd::Render { file, request },
         } => template_render(&file, request.as_deref()),
+        Cmd::Keys { command, target } => keys_command::keys(command, &target),
+        Cmd::Usage { args, target } => keys_command::usage(args, &target),
     }
 }
 

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
+use tollgate_runtime::store::{FailMode, StoreConfig, StoreSpec};
 use tollgate_runtime::{Gateway, Server, ServerConfig, StageVariableOverride};
 
 /// The flags every tollgate gateway binary accepts.
@@ -39,6 +40,52 @@ pub struct ServeArgs {
     /// Log filter (tracing's EnvFilter syntax), e.g. `info` or `tollgate_runtime=debug`.
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     pub log: String,
+
+    /// Where API keys, quotas, usage and buckets live: `memory`, `sqlite:PATH` (survives
+    /// restarts) or `redis://HOST:PORT/DB` (shared by many gateway instances).
+    #[arg(
+        long,
+        env = "TOLLGATE_STORE",
+        default_value = "memory",
+        value_name = "STORE"
+    )]
+    pub store: StoreSpec,
+
+    /// The memory store's API keys: a file `tollgate keys --api-keys FILE …` manages, re-read
+    /// when it changes.
+    #[arg(long, env = "TOLLGATE_API_KEYS", value_name = "FILE")]
+    pub api_keys: Option<std::path::PathBuf>,
+
+    /// When the store cannot decide (Redis down or slow): `open` serves without limits (API
+    /// Gateway's behaviour), `closed` answers 503.
+    #[arg(
+        long,
+        env = "TOLLGATE_STORE_FAILURE",
+        default_value = "open",
+        value_name = "open|closed"
+    )]
+    pub store_failure: FailMode,
+
+    /// Milliseconds between looks for changed API keys.
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    pub keys_refresh_ms: u64,
+
+    /// Milliseconds between writes of quota and usage counters (SQLite): the most a crash loses.
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    pub flush_interval_ms: u64,
+
+    /// Milliseconds one Redis decision may take before --store-failure applies.
+    #[arg(long, default_value_t = 200, value_name = "MS")]
+    pub redis_timeout_ms: u64,
+
+    /// Prefix of every Redis key.
+    #[arg(long, default_value = "tollgate", value_name = "PREFIX")]
+    pub redis_prefix: String,
+
+    /// Serve the admin endpoint (usage, keys, health) on this loopback address, e.g.
+    /// 127.0.0.1:9901.
+    #[arg(long, env = "TOLLGATE_ADMIN", value_name = "ADDR")]
+    pub admin: Option<SocketAddr>,
 }
 
 fn parse_override(s: &str) -> Result<StageVariableOverride, String> {
@@ -75,6 +122,16 @@ impl ServeArgs {
         if let Some(s) = &self.stage {
             c = c.stage(s.clone());
         }
+        c = c.store(StoreConfig {
+            spec: self.store.clone(),
+            api_keys_file: self.api_keys.clone(),
+            on_failure: self.store_failure,
+            keys_refresh: Duration::from_millis(self.keys_refresh_ms),
+            flush_interval: Duration::from_millis(self.flush_interval_ms),
+            redis_timeout: Duration::from_millis(self.redis_timeout_ms.max(1)),
+            redis_prefix: self.redis_prefix.clone(),
+        });
+        c = c.admin(self.admin);
         for o in &self.stage_vars {
             c = c.stage_variable(o.clone());
         }
@@ -126,6 +183,9 @@ pub fn run_with<G: Gateway>(gateway: G, args: ServeArgs) -> ExitCode {
         let _ = writeln!(out, "listening on http://{}", bound.local_addr());
         for url in bound.stage_urls() {
             let _ = writeln!(out, "  {url} ({flavor} API `{}`)", spec.name);
+        }
+        if let Some(admin) = bound.admin_addr() {
+            let _ = writeln!(out, "admin on http://{admin}");
         }
         let _ = out.flush();
         drop(out);

@@ -13,6 +13,7 @@ static ROUTES: [RouteSpec; 1] = [RouteSpec {
     method: "GET",
     resource_path: "/x",
     params: &[],
+    api_key_required: false,
 }];
 static STAGES: [StageSpec; 1] = [StageSpec {
     name: "prod",
@@ -33,6 +34,8 @@ static API: ApiSpec = ApiSpec {
         rate: 1e6,
         burst: 1_000_000,
     }),
+    usage_plans: &[],
+    api_key_source: tollgate::__codegen::ApiKeySource::Header,
 };
 
 fn bench(c: &mut Criterion) {
@@ -60,8 +63,11 @@ fn bench(c: &mut Criterion) {
     });
     // What a request pays: method bucket + account bucket, real clock.
     let throttles = Throttles::new(&API);
+    let clock = tollgate_runtime::clock::Clock::system();
     g.bench_function("gateway-check", |b| {
-        b.iter(|| black_box(throttles.check(black_box(0), black_box(0))))
+        b.iter(|| {
+            black_box(throttles.check_at(black_box(0), black_box(0), clock.monotonic_nanos()))
+        })
     });
     g.finish();
 }

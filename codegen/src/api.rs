@@ -148,13 +148,62 @@ fn throttle_spec(t: Option<&tollgate_dsl::ir::Throttle>) -> TokenStream {
     }
 }
 
-/// Whether any throttle applies anywhere in `api` (otherwise dispatch has no throttle check).
-fn throttled(api: &Api) -> bool {
+/// Whether any throttle or API key applies anywhere in `api` (otherwise dispatch has no
+/// admission check).
+fn limited(api: &Api) -> bool {
     api.throttle.is_some()
         || api
             .stages
             .iter()
             .any(|s| s.throttle.is_some() || !s.method_throttles.is_empty())
+        || api.routes.iter().any(|r| r.api_key_required.is_some())
+}
+
+/// The route index of a per-method throttle (checked: it names a route).
+fn throttled_route(api: &Api, m: &tollgate_dsl::ir::MethodThrottle) -> Option<usize> {
+    let path = m.route_path();
+    api.routes
+        .iter()
+        .position(|r| r.path.to_string() == path && r.method.value == m.method.value)
+}
+
+/// `&[(route, ThrottleSpec)]` tokens for per-method throttles.
+fn method_throttle_specs(api: &Api, list: &[tollgate_dsl::ir::MethodThrottle]) -> TokenStream {
+    let items = list.iter().filter_map(|m| {
+        let route = throttled_route(api, m)?;
+        let t = throttle_struct(&m.throttle);
+        Some(quote!((#route, #t)))
+    });
+    quote!(&[#(#items),*])
+}
+
+/// The usage plans' specs.
+fn usage_plan_specs(api: &Api) -> TokenStream {
+    let c = quote!(::tollgate::__codegen);
+    let plans = api.usage_plans.iter().map(|p| {
+        let name = &p.name.value;
+        let throttle = throttle_spec(p.throttle.as_ref());
+        let quota = match &p.quota {
+            Some(q) => {
+                let limit = q.limit.value;
+                let offset = q.offset.as_ref().map(|o| o.value).unwrap_or(0);
+                let period = match q.period.value {
+                    tollgate_dsl::ir::QuotaPeriod::Day => quote!(#c::QuotaPeriod::Day),
+                    tollgate_dsl::ir::QuotaPeriod::Week => quote!(#c::QuotaPeriod::Week),
+                    tollgate_dsl::ir::QuotaPeriod::Month => quote!(#c::QuotaPeriod::Month),
+                };
+                quote!(::core::option::Option::Some(#c::QuotaSpec { limit: #limit, period: #period, offset: #offset }))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let stages = p.stages.iter().filter_map(|ps| {
+            let stage = api.stages.iter().position(|s| s.name.value == ps.name.value)?;
+            let methods = method_throttle_specs(api, &ps.method_throttles);
+            Some(quote!(#c::PlanStageSpec { stage: #stage, method_throttles: #methods }))
+        });
+        quote!(#c::UsagePlanSpec { name: #name, throttle: #throttle, quota: #quota, stages: &[#(#stages),*] })
+    });
+    quote!(&[#(#plans),*])
 }
 
 /// The validator that applies to `route`: its own, else the API's.
@@ -392,21 +441,12 @@ fn specs(api: &Api, templates: &mut crate::mapping::Templates) -> TokenStream {
             quote!((#k, #val))
         });
         let throttle = throttle_spec(s.throttle.as_ref());
-        let methods = s.method_throttles.iter().filter_map(|m| {
-            let path = m.path.value.trim_end_matches('/');
-            let path = if path.is_empty() { "/" } else { path };
-            let route = api
-                .routes
-                .iter()
-                .position(|r| r.path.to_string() == path && r.method.value == m.method.value)?;
-            let t = throttle_struct(&m.throttle);
-            Some(quote!((#route, #t)))
-        });
+        let methods = method_throttle_specs(api, &s.method_throttles);
         quote!(::tollgate::__codegen::StageSpec {
             name: #name,
             variables: &[#(#vars),*],
             throttle: #throttle,
-            method_throttles: &[#(#methods),*],
+            method_throttles: #methods,
         })
     });
     let routes = api.routes.iter().map(|r| {
@@ -420,7 +460,8 @@ fn specs(api: &Api, templates: &mut crate::mapping::Templates) -> TokenStream {
             };
             Some(quote!(::tollgate::__codegen::ParamSpec { name: #name, index: #i, greedy: #greedy }))
         });
-        quote!(::tollgate::__codegen::RouteSpec { method: #method, resource_path: #path, params: &[#(#params),*] })
+        let key = r.api_key_required.is_some();
+        quote!(::tollgate::__codegen::RouteSpec { method: #method, resource_path: #path, params: &[#(#params),*], api_key_required: #key })
     });
     let integrations = api.routes.iter().enumerate().filter_map(|(id, r)| match &r.integration {
         Integration::Handler { .. } => None,
@@ -501,7 +542,21 @@ fn gateway_impl(
     });
     let route_match = router::route_match(api);
     let account_throttle = throttle_spec(api.throttle.as_ref());
-    let throttle_on = throttled(api);
+    let usage_plans = usage_plan_specs(api);
+    let api_key_source = match api
+        .api_key_source
+        .as_ref()
+        .map(|s| s.value)
+        .unwrap_or_default()
+    {
+        tollgate_dsl::ir::ApiKeySource::Header => {
+            quote!(::tollgate::__codegen::ApiKeySource::Header)
+        }
+        tollgate_dsl::ir::ApiKeySource::Authorizer => {
+            quote!(::tollgate::__codegen::ApiKeySource::Authorizer)
+        }
+    };
+    let limits_on = limited(api);
     let calls = api.routes.iter().enumerate().map(|(id, r)| {
         // Typed path parameters constrain every route, not only handlers (which parse them anyway).
         let validate = r
@@ -608,11 +663,12 @@ fn gateway_impl(
                 }}
             }
         };
-        // Throttling comes first, as in API Gateway: before validation and the integration; the
-        // admitting bucket's state goes out in `RateLimit` headers.
-        let body = if throttle_on {
+        // API keys and throttling come first, as in API Gateway: before validation and the
+        // integration; what the admitting limits have left goes out in `RateLimit` headers.
+        let body = if limits_on {
             quote!({
-                let __rate = ex.throttle(#id)?;
+                let mut ex = ex;
+                let __rate = ex.admit(#id).await?;
                 let __result: ::core::result::Result<::tollgate::__codegen::Response, ::tollgate::__codegen::GatewayError> = #body;
                 __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
             })
@@ -630,6 +686,8 @@ fn gateway_impl(
                 routes: __TOLLGATE_ROUTES,
                 gateway_responses: #gateway_responses,
                 throttle: #account_throttle,
+                usage_plans: #usage_plans,
+                api_key_source: #api_key_source,
             };
 
             fn stage_index(name: &str) -> ::core::option::Option<usize> {

@@ -25,6 +25,7 @@ fn generated_code_matches_the_golden_files() {
         ("../tests/e2e/apis/rest.kdl", "e2e-rest"),
         ("../tests/e2e/apis/http.kdl", "e2e-http"),
         ("../tests/e2e/apis/templates.kdl", "e2e-templates"),
+        ("../tests/e2e/apis/keys.kdl", "e2e-keys"),
     ] {
         inputs.push((root.join(path), stem.to_owned()));
     }

@@ -103,8 +103,106 @@ pub struct Api {
     /// The account-level throttle (`throttle` on `api`), shared by every stage and method;
     /// `None`: no account limit (API Gateway's per-account default does not apply off AWS).
     pub throttle: Option<Throttle>,
+    /// Where methods that require an API key read it (`api-key-source`); `None` is the default,
+    /// the `x-api-key` header.
+    pub api_key_source: Option<Spanned<ApiKeySource>>,
+    /// Usage plans: per-key throttles and quotas for API keys, bound to stages.
+    pub usage_plans: Vec<UsagePlan>,
     /// The span of the whole `api` node.
     pub span: Span,
+}
+
+/// Where a method that requires an API key reads it (API Gateway's `apiKeySource`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiKeySource {
+    /// The `x-api-key` request header (any case).
+    #[default]
+    Header,
+    /// The `usageIdentifierKey` a custom authorizer returns.
+    Authorizer,
+}
+
+impl ApiKeySource {
+    /// The spelling in the language.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ApiKeySource::Header => "header",
+            ApiKeySource::Authorizer => "authorizer",
+        }
+    }
+}
+
+/// A usage plan (`usage-plan NAME { … }`): limits every API key in the plan gets, on the
+/// stages the plan is bound to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsagePlan {
+    /// The plan's name; API keys name their plans by it (`UsagePlanIds` in an import file).
+    pub name: Spanned<String>,
+    /// The per-key token bucket, shared by every stage and method of the plan.
+    pub throttle: Option<Throttle>,
+    /// The per-key request quota.
+    pub quota: Option<Quota>,
+    /// The stages the plan applies to, with per-method throttles.
+    pub stages: Vec<PlanStage>,
+    /// The span of the `usage-plan` node.
+    pub span: Span,
+}
+
+/// A stage a usage plan is bound to (API Gateway's `apiStages` entry).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanStage {
+    /// The stage name.
+    pub name: Spanned<String>,
+    /// Per-key, per-method throttles (`"/path/METHOD"` entries), replacing the plan's
+    /// throttle for that method.
+    pub method_throttles: Vec<MethodThrottle>,
+    /// The span of the node.
+    pub span: Span,
+}
+
+/// A usage plan's quota: at most `limit` requests per key per `period`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quota {
+    /// Requests per period.
+    pub limit: Spanned<u64>,
+    /// The period.
+    pub period: Spanned<QuotaPeriod>,
+    /// Requests subtracted from the limit in a key's first period.
+    pub offset: Option<Spanned<u64>>,
+    /// The span of the `quota` node.
+    pub span: Span,
+}
+
+/// The period a quota counts over, in UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuotaPeriod {
+    /// A calendar day, from 00:00 UTC.
+    Day,
+    /// A week, from Monday 00:00 UTC.
+    Week,
+    /// A calendar month, from the 1st, 00:00 UTC.
+    Month,
+}
+
+impl QuotaPeriod {
+    /// Every period.
+    pub const ALL: [QuotaPeriod; 3] = [QuotaPeriod::Day, QuotaPeriod::Week, QuotaPeriod::Month];
+
+    /// The spelling in the language.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            QuotaPeriod::Day => "day",
+            QuotaPeriod::Week => "week",
+            QuotaPeriod::Month => "month",
+        }
+    }
+
+    /// Parses the language's spelling.
+    pub fn parse(s: &str) -> Option<QuotaPeriod> {
+        QuotaPeriod::ALL.into_iter().find(|p| p.as_str() == s)
+    }
 }
 
 /// A stage: a name and its stage variables.
@@ -211,6 +309,9 @@ pub struct Route {
     pub integration: Integration,
     /// Request models, required parameters and the validator of this method.
     pub request: RequestSpec,
+    /// `api-key-required`: requests need a valid API key in a usage plan bound to the stage.
+    /// The span of the node, `None` when no key is required.
+    pub api_key_required: Option<Span>,
     /// The span of the method node.
     pub span: Span,
 }
@@ -572,6 +673,15 @@ pub struct MethodThrottle {
     pub method: Spanned<Method>,
     /// The limits.
     pub throttle: Throttle,
+}
+
+impl MethodThrottle {
+    /// The path as routes print theirs (`Route::path.to_string()`): no trailing `/`, the root
+    /// as `/`.
+    pub fn route_path(&self) -> &str {
+        let p = self.path.value.trim_end_matches('/');
+        if p.is_empty() { "/" } else { p }
+    }
 }
 
 /// API Gateway's `passthroughBehavior`.

@@ -7,10 +7,10 @@
 
 use crate::diagnostics::Sink;
 use crate::ir::{
-    Api, Flavor, Header, Integration, Method, MethodThrottle, Model, ModelOrigin, ParamLocation,
-    ParamType, Passthrough, PathTemplate, RequestModel, RequestParameter, RequestSpec, Route,
-    Segment, SegmentKind, Span, Spanned, Stage, StageVariable, UriTemplate, Validator,
-    is_param_name,
+    Api, ApiKeySource, Flavor, Header, Integration, Method, MethodThrottle, Model, ModelOrigin,
+    ParamLocation, ParamType, Passthrough, PathTemplate, PlanStage, Quota, QuotaPeriod,
+    RequestModel, RequestParameter, RequestSpec, Route, Segment, SegmentKind, Span, Spanned, Stage,
+    StageVariable, UriTemplate, UsagePlan, Validator, is_param_name,
 };
 use ::kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 use miette::{Diagnostic, MietteDiagnostic, SourceSpan};
@@ -130,6 +130,8 @@ fn read_api(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<Api> {
         routes: Vec::new(),
         gateway_responses: Vec::new(),
         throttle: None,
+        api_key_source: None,
+        usage_plans: Vec::new(),
         span: to_span(node.span()),
     };
 
@@ -169,6 +171,11 @@ fn read_api(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<Api> {
                 no_children(child, sink);
             }
             "throttle" => duplicate(sink, child, "`api` has one account-level `throttle`"),
+            "api-key-source" if api.api_key_source.is_none() => {
+                api.api_key_source = read_api_key_source(child, sink);
+            }
+            "api-key-source" => duplicate(sink, child, "`api` has one `api-key-source`"),
+            "usage-plan" => api.usage_plans.extend(read_usage_plan(child, sink)),
             "gateway-response" => {
                 api.gateway_responses
                     .extend(mapping::read_gateway_response(child, base_dir, sink));
@@ -186,6 +193,8 @@ fn read_api(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<Api> {
                     "resource",
                     "gateway-response",
                     "throttle",
+                    "usage-plan",
+                    "api-key-source",
                 ],
             ),
         }
@@ -249,57 +258,17 @@ fn read_stage(node: &KdlNode, sink: &mut Sink) -> Option<Stage> {
                     }
                 }
             }
-            "throttle" => {
-                let mut n = NodeReader::new(child);
-                let path = n.arg(0);
-                if path.is_none() {
-                    let t = read_throttle_props(child, &mut n, sink);
-                    n.finish(sink, "throttle");
-                    no_children(child, sink);
-                    if throttle.is_some() {
-                        duplicate(
-                            sink,
-                            child,
-                            "a stage has one default `throttle`; per-method ones name a path and a method",
-                        );
-                    } else {
-                        throttle = t;
-                    }
-                    continue;
-                }
-                let path = path.and_then(|e| string(e, sink, "the resource path"));
-                let method = n.arg(1).and_then(|e| string(e, sink, "the method"));
-                let t = read_throttle_props(child, &mut n, sink);
-                n.finish(sink, "throttle");
-                no_children(child, sink);
-                let Some(method) = method else {
-                    sink.error(
-                        "kdl::missing-argument",
-                        "a per-method `throttle` needs a path and a method",
-                        name_span(child),
-                        "method missing",
-                        "write `throttle \"/pets/{id}\" GET rate=10 burst=20`",
+            "throttle" => match read_stage_throttle(child, sink) {
+                StageThrottle::Default(_) if throttle.is_some() => {
+                    duplicate(
+                        sink,
+                        child,
+                        "a stage has one default `throttle`; per-method ones name a path and a method",
                     );
-                    continue;
-                };
-                let Some(m) = Method::parse(&method.value) else {
-                    sink.error(
-                        "kdl::bad-value",
-                        format!("`{}` is not a method", method.value),
-                        method.span,
-                        "not a method",
-                        "use GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or ANY (upper case)",
-                    );
-                    continue;
-                };
-                if let (Some(path), Some(t)) = (path, t) {
-                    method_throttles.push(MethodThrottle {
-                        path,
-                        method: Spanned::new(m, method.span),
-                        throttle: t,
-                    });
                 }
-            }
+                StageThrottle::Default(t) => throttle = t,
+                StageThrottle::Method(m) => method_throttles.extend(m),
+            },
             other => unknown_node(sink, child, other, "`stage`", &["variables", "throttle"]),
         }
     }
@@ -438,8 +407,15 @@ fn read_method(
     NodeReader::new(node).finish(sink, method.as_str());
     let mut integration = None;
     let mut request = RequestSpec::default();
+    let mut api_key_required = None;
     for child in children(node) {
         match child.name().value() {
+            "api-key-required" if api_key_required.is_none() => {
+                NodeReader::new(child).finish(sink, "api-key-required");
+                no_children(child, sink);
+                api_key_required = Some(name_span(child));
+            }
+            "api-key-required" => duplicate(sink, child, "`api-key-required` is written once"),
             "integration" if integration.is_none() => {
                 integration = Some(read_integration(child, base_dir, sink))
             }
@@ -474,6 +450,7 @@ fn read_method(
                     "request-model",
                     "request-parameter",
                     "validator",
+                    "api-key-required",
                 ],
             ),
         }
@@ -493,6 +470,7 @@ fn read_method(
         path: path.clone(),
         integration: integration?,
         request,
+        api_key_required,
         span: to_span(node.span()),
     })
 }
@@ -773,6 +751,241 @@ fn read_integration(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<
         }
     };
     Some(integration)
+}
+
+/// What a `throttle` node inside a `stage` (or a usage plan's `stage`) declares.
+enum StageThrottle {
+    /// `throttle rate= burst=`: the default of every method.
+    Default(Option<crate::ir::Throttle>),
+    /// `throttle "/path" METHOD rate= burst=`: one method.
+    Method(Option<MethodThrottle>),
+}
+
+fn read_stage_throttle(child: &KdlNode, sink: &mut Sink) -> StageThrottle {
+    let mut n = NodeReader::new(child);
+    let path = n.arg(0);
+    if path.is_none() {
+        let t = read_throttle_props(child, &mut n, sink);
+        n.finish(sink, "throttle");
+        no_children(child, sink);
+        return StageThrottle::Default(t);
+    }
+    let path = path.and_then(|e| string(e, sink, "the resource path"));
+    let method = n.arg(1).and_then(|e| string(e, sink, "the method"));
+    let t = read_throttle_props(child, &mut n, sink);
+    n.finish(sink, "throttle");
+    no_children(child, sink);
+    let Some(method) = method else {
+        sink.error(
+            "kdl::missing-argument",
+            "a per-method `throttle` needs a path and a method",
+            name_span(child),
+            "method missing",
+            "write `throttle \"/pets/{id}\" GET rate=10 burst=20`",
+        );
+        return StageThrottle::Method(None);
+    };
+    let Some(m) = Method::parse(&method.value) else {
+        sink.error(
+            "kdl::bad-value",
+            format!("`{}` is not a method", method.value),
+            method.span,
+            "not a method",
+            "use GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS or ANY (upper case)",
+        );
+        return StageThrottle::Method(None);
+    };
+    StageThrottle::Method(match (path, t) {
+        (Some(path), Some(throttle)) => Some(MethodThrottle {
+            path,
+            method: Spanned::new(m, method.span),
+            throttle,
+        }),
+        _ => None,
+    })
+}
+
+/// `api-key-source header|authorizer`.
+fn read_api_key_source(node: &KdlNode, sink: &mut Sink) -> Option<Spanned<ApiKeySource>> {
+    let mut n = NodeReader::new(node);
+    let value = n.arg(0).and_then(|e| string(e, sink, "the API key source"));
+    n.finish(sink, "api-key-source");
+    no_children(node, sink);
+    let Some(value) = value else {
+        sink.error(
+            "kdl::missing-argument",
+            "`api-key-source` needs `header` or `authorizer`",
+            name_span(node),
+            "source missing",
+            "write `api-key-source header` (the x-api-key header, the default)",
+        );
+        return None;
+    };
+    let source = match value.value.as_str() {
+        "header" => ApiKeySource::Header,
+        "authorizer" => ApiKeySource::Authorizer,
+        other => {
+            sink.error(
+                "kdl::bad-value",
+                format!("unknown API key source `{other}`"),
+                value.span,
+                "not a key source",
+                "use `header` (the x-api-key header) or `authorizer` (a custom authorizer's usage identifier)",
+            );
+            return None;
+        }
+    };
+    Some(Spanned::new(source, value.span))
+}
+
+/// `usage-plan NAME { throttle …; quota …; stage NAME { throttle "/path" METHOD … } }`.
+fn read_usage_plan(node: &KdlNode, sink: &mut Sink) -> Option<UsagePlan> {
+    let mut n = NodeReader::new(node);
+    let name = match n.arg(0) {
+        Some(e) => string(e, sink, "the usage plan name"),
+        None => {
+            sink.error(
+                "kdl::missing-argument",
+                "`usage-plan` needs a name",
+                name_span(node),
+                "name missing",
+                "write `usage-plan basic { throttle rate=10 burst=20; quota limit=1000 period=day; stage prod }`",
+            );
+            None
+        }
+    };
+    n.finish(sink, "usage-plan");
+    let mut plan = UsagePlan {
+        name: name?,
+        throttle: None,
+        quota: None,
+        stages: Vec::new(),
+        span: to_span(node.span()),
+    };
+    for child in children(node) {
+        match child.name().value() {
+            "throttle" if plan.throttle.is_none() => {
+                let mut n = NodeReader::new(child);
+                plan.throttle = read_throttle_props(child, &mut n, sink);
+                n.finish(sink, "throttle");
+                no_children(child, sink);
+            }
+            "throttle" => duplicate(
+                sink,
+                child,
+                "a usage plan has one `throttle`; per-method ones go inside its `stage` nodes",
+            ),
+            "quota" if plan.quota.is_none() => plan.quota = read_quota(child, sink),
+            "quota" => duplicate(sink, child, "a usage plan has one `quota`"),
+            "stage" => {
+                let mut n = NodeReader::new(child);
+                let name = match n.arg(0) {
+                    Some(e) => string(e, sink, "the stage name"),
+                    None => {
+                        sink.error(
+                            "kdl::missing-argument",
+                            "a usage plan's `stage` needs the name of a stage of the API",
+                            name_span(child),
+                            "name missing",
+                            "write `stage prod`, or `stage prod { throttle \"/pets\" GET rate=5 burst=10 }`",
+                        );
+                        None
+                    }
+                };
+                n.finish(sink, "stage");
+                let mut method_throttles = Vec::new();
+                for grandchild in children(child) {
+                    match grandchild.name().value() {
+                        "throttle" => match read_stage_throttle(grandchild, sink) {
+                            StageThrottle::Method(m) => method_throttles.extend(m),
+                            StageThrottle::Default(_) => sink.error(
+                                "kdl::missing-argument",
+                                "a throttle in a usage plan's `stage` names a path and a method",
+                                name_span(grandchild),
+                                "path and method missing",
+                                "write `throttle \"/pets\" GET rate=5 burst=10`; the plan-wide \
+                                 throttle goes directly inside `usage-plan`",
+                            ),
+                        },
+                        other => unknown_node(
+                            sink,
+                            grandchild,
+                            other,
+                            "a usage plan's `stage`",
+                            &["throttle"],
+                        ),
+                    }
+                }
+                if let Some(name) = name {
+                    plan.stages.push(PlanStage {
+                        name,
+                        method_throttles,
+                        span: to_span(child.span()),
+                    });
+                }
+            }
+            other => unknown_node(
+                sink,
+                child,
+                other,
+                "`usage-plan`",
+                &["throttle", "quota", "stage"],
+            ),
+        }
+    }
+    Some(plan)
+}
+
+/// `quota limit=N period=day|week|month [offset=N]`.
+fn read_quota(node: &KdlNode, sink: &mut Sink) -> Option<Quota> {
+    let mut n = NodeReader::new(node);
+    let limit = n.prop("limit");
+    let period = n.prop("period");
+    let offset = n.prop("offset");
+    n.finish(sink, "quota");
+    no_children(node, sink);
+    if limit.is_none() || period.is_none() {
+        sink.error(
+            "kdl::missing-property",
+            "`quota` needs `limit=` and `period=`",
+            name_span(node),
+            "incomplete quota",
+            "write `quota limit=1000 period=day` (period: day, week or month; optional offset=N)",
+        );
+    }
+    let limit =
+        limit.and_then(|e| integer(e, sink, "limit").map(|v| Spanned::new(v, value_span(e))));
+    let offset = match offset {
+        Some(e) => Some(Spanned::new(integer(e, sink, "offset")?, value_span(e))),
+        None => None,
+    };
+    let period = period.and_then(|e| {
+        let s = string(e, sink, "the quota period")?;
+        match QuotaPeriod::parse(&s.value) {
+            Some(p) => Some(Spanned::new(p, s.span)),
+            None => {
+                let lower = s.value.to_ascii_lowercase();
+                let hint = match QuotaPeriod::parse(&lower) {
+                    Some(p) => format!("write `period={}` (lower case)", p.as_str()),
+                    None => "use `day`, `week` or `month`".to_owned(),
+                };
+                sink.error(
+                    "kdl::bad-value",
+                    format!("unknown quota period `{}`", s.value),
+                    s.span,
+                    "not a period",
+                    hint,
+                );
+                None
+            }
+        }
+    });
+    Some(Quota {
+        limit: limit?,
+        period: period?,
+        offset,
+        span: to_span(node.span()),
+    })
 }
 
 /// `rate=R burst=B` of a `throttle` node (both required).

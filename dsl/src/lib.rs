@@ -10,8 +10,8 @@
 //! user's line. Front ends and checks collect every problem rather than stopping at the first.
 
 pub mod check;
+mod check_limits;
 mod check_mapping;
-mod check_throttle;
 pub mod diagnostics;
 pub mod ir;
 pub mod kdl;

@@ -23,7 +23,7 @@ pub(crate) struct Shared {
     pub(crate) flavor: Flavor,
     pub(crate) api_name: &'static str,
     pub(crate) gateway_responses: &'static [crate::mapping::GatewayResponseSpec],
-    pub(crate) throttles: crate::throttle::Throttles,
+    pub(crate) limits: crate::limits::Limits,
     pub(crate) stages: Box<[StageRuntime]>,
     pub(crate) client: ProxyClient,
     pub(crate) max_body_bytes: usize,
@@ -53,6 +53,8 @@ pub struct Exchange {
     pub(crate) extended_id: crate::request_id::ExtendedRequestId,
     pub(crate) remote: SocketAddr,
     pub(crate) received_at: SystemTime,
+    /// The request's API key, once a method that requires one has admitted it.
+    pub(crate) api_key: Option<crate::limits::Authenticated>,
     pub(crate) shared: Arc<Shared>,
 }
 
@@ -101,13 +103,21 @@ impl Exchange {
         self.path.decoded_tail(self.parts.uri.path(), self.skip + i)
     }
 
-    /// Throttles a request on route `route` (its method bucket, then the account's): 429
-    /// `Too Many Requests` with `Retry-After` and `RateLimit` headers when a bucket is empty.
-    pub fn throttle(&self, route: usize) -> Result<Option<crate::throttle::Granted>, GatewayError> {
-        self.shared
-            .throttles
-            .check(self.stage, route)
-            .map_err(GatewayError::throttled)
+    /// Admits a request on route `route`, in API Gateway's order: its API key (when the
+    /// method requires one: 403 `Forbidden` otherwise), the key's throttle and quota, the
+    /// method's throttle, the account's. A refusal is 429 with `Retry-After` and `RateLimit`
+    /// headers; what the admitting limits have left goes on the answer
+    /// ([`with_rate_limit`]).
+    pub async fn admit(&mut self, route: usize) -> Result<crate::limits::RateLimits, GatewayError> {
+        let limits = &self.shared.limits;
+        let key = if limits.spec.routes[route].api_key_required {
+            Some(limits.authenticate(&self.parts.headers, self.stage)?)
+        } else {
+            None
+        };
+        let granted = limits.admit(self.stage, route, key.as_ref()).await?;
+        self.api_key = key;
+        Ok(granted)
     }
 
     pub(crate) fn stage(&self) -> &StageRuntime {
@@ -185,6 +195,7 @@ impl Exchange {
             path_parameters,
             source_addr: self.remote,
             received_at: self.received_at,
+            api_key_id: self.api_key.as_ref().map(|k| k.entry.id.clone()),
         };
         Ok(Request {
             parts: self.parts,
@@ -194,24 +205,35 @@ impl Exchange {
     }
 }
 
-/// Adds the IETF `RateLimit-Policy` / `RateLimit` headers of the bucket that admitted the
-/// request (nothing when no throttle applies).
-pub fn with_rate_limit(mut r: Response, g: Option<crate::throttle::Granted>) -> Response {
-    if let Some(g) = g {
-        let h = r.headers_mut();
-        if let Ok(v) = http::HeaderValue::from_str(&format!(
-            "\"burst\";q={};w={}",
-            g.burst,
-            g.window_secs.max(1)
-        )) {
-            h.insert("ratelimit-policy", v);
-        }
-        if let Ok(v) = http::HeaderValue::from_str(&format!(
-            "\"burst\";r={};t={}",
-            g.remaining, g.full_in_secs
-        )) {
-            h.insert("ratelimit", v);
-        }
+/// Adds the IETF `RateLimit-Policy` / `RateLimit` headers of the limits that admitted the
+/// request (nothing when none applies).
+pub fn with_rate_limit(mut r: Response, limits: crate::limits::RateLimits) -> Response {
+    use std::fmt::Write as _;
+    if limits.is_empty() {
+        return r;
+    }
+    let (mut policy, mut state) = (String::new(), String::new());
+    for item in limits.items() {
+        let sep = if policy.is_empty() { "" } else { ", " };
+        let name = item.policy.name();
+        let _ = write!(
+            policy,
+            "{sep}\"{name}\";q={};w={}",
+            item.quota,
+            item.window_secs.max(1)
+        );
+        let _ = write!(
+            state,
+            "{sep}\"{name}\";r={};t={}",
+            item.remaining, item.reset_secs
+        );
+    }
+    let h = r.headers_mut();
+    if let Ok(v) = http::HeaderValue::from_str(&policy) {
+        h.insert("ratelimit-policy", v);
+    }
+    if let Ok(v) = http::HeaderValue::from_str(&state) {
+        h.insert("ratelimit", v);
     }
     r
 }

@@ -75,6 +75,10 @@ pub struct ApiSpec {
     pub gateway_responses: &'static [crate::mapping::GatewayResponseSpec],
     /// The account-level throttle, if any.
     pub throttle: Option<crate::throttle::ThrottleSpec>,
+    /// Usage plans: per-key throttles and quotas.
+    pub usage_plans: &'static [crate::limits::UsagePlanSpec],
+    /// Where methods that require an API key read it.
+    pub api_key_source: crate::limits::ApiKeySource,
 }
 
 /// Compile-time description of a stage.
@@ -99,6 +103,8 @@ pub struct RouteSpec {
     pub resource_path: &'static str,
     /// Path parameters: name, segment index within the route path, greedy or not.
     pub params: &'static [ParamSpec],
+    /// Whether requests need an API key in a usage plan bound to the stage.
+    pub api_key_required: bool,
 }
 
 /// A path parameter of a route.

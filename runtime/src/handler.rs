@@ -133,6 +133,9 @@ pub struct Context {
     pub source_addr: SocketAddr,
     /// When the request arrived (`$context.requestTimeEpoch`).
     pub received_at: SystemTime,
+    /// The id of the request's API key (`$context.identity.apiKeyId`), on methods that
+    /// require one.
+    pub api_key_id: Option<Arc<str>>,
 }
 
 impl Context {

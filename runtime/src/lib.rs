@@ -12,18 +12,25 @@
 //! ([`stage`]), the `mock` and `http-proxy` integrations ([`integration`]), what handlers see
 //! ([`handler`]) and API Gateway's gateway responses ([`response`]).
 
+pub mod admin;
+pub mod clock;
 pub mod exchange;
 pub mod gateway;
 pub mod handler;
 pub mod integration;
+pub mod keys;
+pub mod limits;
 pub mod mapping;
 pub mod path;
+pub mod quota;
 pub mod request_id;
 pub mod response;
 pub mod schema;
 pub mod server;
 pub mod stage;
+pub mod store;
 pub mod throttle;
+pub mod usage;
 pub mod validation;
 
 pub use gateway::{Flavor, Gateway};
@@ -40,10 +47,12 @@ pub mod __codegen {
     pub use crate::handler::{HandlerResult, Request};
     pub use crate::integration::http::{ProxySpec, UriPart};
     pub use crate::integration::mock::MockSpec;
+    pub use crate::limits::{ApiKeySource, PlanStageSpec, UsagePlanSpec};
     pub use crate::mapping::{
         GatewayResponseSpec, HeaderMapping, HttpSpec, MapSource, MapTarget, MockTemplateSpec,
         Passthrough, Pattern, RequestMapping, ResponseSpec, TemplateSpec,
     };
+    pub use crate::quota::{QuotaPeriod, QuotaSpec};
     pub use crate::response::{GatewayError, Response};
     pub use crate::throttle::ThrottleSpec;
     pub use crate::validation::{ModelSpec, ParamSource, RequestValidation, RequiredParam};

@@ -426,8 +426,21 @@ impl RequestView<'_> {
             "stage" => s(ex.stage().name),
             "isCanaryRequest" => s("false"),
             "identity" => {
-                let mut identity = Object::with_capacity(2);
+                let mut identity = Object::with_capacity(4);
                 identity.insert("sourceIp", s(&ex.remote.ip().to_string()));
+                if let Some(k) = &ex.api_key {
+                    // The value as the client sent it, and the key's id (API Gateway fills both
+                    // once a key has been accepted).
+                    if let Some(v) = ex
+                        .parts
+                        .headers
+                        .get("x-api-key")
+                        .and_then(|v| v.to_str().ok())
+                    {
+                        identity.insert("apiKey", s(v));
+                    }
+                    identity.insert("apiKeyId", s(&k.entry.id));
+                }
                 if let Some(ua) = ex
                     .parts
                     .headers
@@ -980,6 +993,7 @@ static NO_ROUTE: RouteSpec = RouteSpec {
     method: "ANY",
     resource_path: "",
     params: &[],
+    api_key_required: false,
 };
 
 /// A customised gateway response for `err` on the request `ex` (body not read), if any.

@@ -166,6 +166,13 @@ pub enum ResponseType {
     UnsupportedMediaType,
     /// A throttle's bucket is empty: 429 `Too Many Requests`.
     Throttled,
+    /// The API key is missing, unknown, disabled or in no usage plan of the stage: 403
+    /// `Forbidden`.
+    InvalidApiKey,
+    /// The API key's quota for the period is used up: 429 `Limit Exceeded`.
+    QuotaExceeded,
+    /// The limits' store cannot be reached and the gateway fails closed: 503.
+    StoreUnavailable,
 }
 
 impl ResponseType {
@@ -183,6 +190,9 @@ impl ResponseType {
             ResponseType::ApiConfigurationError => "API_CONFIGURATION_ERROR",
             ResponseType::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             ResponseType::Throttled => "THROTTLED",
+            ResponseType::InvalidApiKey => "INVALID_API_KEY",
+            ResponseType::QuotaExceeded => "QUOTA_EXCEEDED",
+            ResponseType::StoreUnavailable => "DEFAULT_5XX",
         }
     }
 }
@@ -214,25 +224,44 @@ impl GatewayError {
         }
     }
 
-    /// 429 `THROTTLED`, with `Retry-After` (whole seconds, rounded up) and the IETF
-    /// `RateLimit-Policy` / `RateLimit` headers (draft-ietf-httpapi-ratelimit-headers).
-    pub fn throttled(r: crate::throttle::Refused) -> Self {
-        let secs = r.retry_after.as_nanos().div_ceil(1_000_000_000).max(1) as u64;
+    /// A refusal by a limit (429 `THROTTLED` or `QUOTA_EXCEEDED`), with `Retry-After` (whole
+    /// seconds, rounded up) and the IETF `RateLimit-Policy` / `RateLimit` headers
+    /// (draft-ietf-httpapi-ratelimit-headers) of the limit that refused.
+    pub fn limited(
+        kind: ResponseType,
+        retry_after: std::time::Duration,
+        item: crate::limits::RateItem,
+    ) -> Self {
+        let secs = retry_after.as_nanos().div_ceil(1_000_000_000).max(1) as u64;
         let mut e = GatewayError::new(
-            ResponseType::Throttled,
-            format!("throttled: next request in {:?}", r.retry_after),
+            kind,
+            format!(
+                "{} limit reached: next request in {retry_after:?}",
+                item.policy.name()
+            ),
         );
-        let mut add = |name: &'static str, value: String| {
+        let name = item.policy.name();
+        let mut add = |header: &'static str, value: String| {
             if let Ok(v) = HeaderValue::from_str(&value) {
-                e.headers.push((HeaderName::from_static(name), v));
+                e.headers.push((HeaderName::from_static(header), v));
             }
         };
         add("retry-after", secs.to_string());
         add(
             "ratelimit-policy",
-            format!("\"burst\";q={};w={}", r.burst, r.window_secs.max(1)),
+            format!("\"{name}\";q={};w={}", item.quota, item.window_secs.max(1)),
         );
-        add("ratelimit", format!("\"burst\";r=0;t={secs}"));
+        add("ratelimit", format!("\"{name}\";r=0;t={secs}"));
+        e
+    }
+
+    /// 503: the store that keeps the limits cannot decide and the gateway fails closed.
+    pub fn store_unavailable(detail: impl Into<String>) -> Self {
+        let mut e = GatewayError::new(ResponseType::StoreUnavailable, detail);
+        e.headers.push((
+            HeaderName::from_static("retry-after"),
+            HeaderValue::from_static("1"),
+        ));
         e
     }
 
@@ -383,6 +412,29 @@ impl GatewayError {
             (Flavor::Http, Throttled) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 r#"{"message":"Too Many Requests"}"#,
+                None,
+            ),
+            (Flavor::Rest, InvalidApiKey) => (
+                StatusCode::FORBIDDEN,
+                r#"{"message":"Forbidden"}"#,
+                Some("ForbiddenException"),
+            ),
+            (Flavor::Http, InvalidApiKey) => {
+                (StatusCode::FORBIDDEN, r#"{"message":"Forbidden"}"#, None)
+            }
+            (Flavor::Rest, QuotaExceeded) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                r#"{"message":"Limit Exceeded"}"#,
+                Some("LimitExceededException"),
+            ),
+            (Flavor::Http, QuotaExceeded) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                r#"{"message":"Limit Exceeded"}"#,
+                None,
+            ),
+            (_, StoreUnavailable) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                r#"{"message":"Service Unavailable"}"#,
                 None,
             ),
             (_, UnsupportedMediaType) => (

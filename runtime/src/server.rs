@@ -37,6 +37,9 @@ pub struct ServerConfig {
     shutdown_grace: Duration,
     max_body_bytes: usize,
     header_read_timeout: Option<Duration>,
+    store: crate::store::StoreConfig,
+    clock: crate::clock::Clock,
+    admin: Option<SocketAddr>,
 }
 
 /// A stage variable set at start-up, overriding (or adding to) the compiled ones.
@@ -60,6 +63,9 @@ impl Default for ServerConfig {
             shutdown_grace: Duration::from_secs(30),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             header_read_timeout: Some(Duration::from_secs(30)),
+            store: crate::store::StoreConfig::default(),
+            clock: crate::clock::Clock::system(),
+            admin: None,
         }
     }
 }
@@ -108,6 +114,24 @@ impl ServerConfig {
         self.header_read_timeout = d;
         self
     }
+
+    /// Where API keys, quotas, usage and (with Redis) buckets live. Default: memory, no keys.
+    pub fn store(mut self, store: crate::store::StoreConfig) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// The clock limits read. Default: the machine's; tests pass [`crate::clock::Clock::manual`].
+    pub fn clock(mut self, clock: crate::clock::Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Serve the admin endpoint (usage, keys, health) on this loopback address. Default: off.
+    pub fn admin(mut self, addr: Option<SocketAddr>) -> Self {
+        self.admin = addr;
+        self
+    }
 }
 
 /// Why a server could not start.
@@ -124,6 +148,10 @@ pub enum ServeError {
     },
     /// `at_root` without a single stage to mount.
     AtRootNeedsStage,
+    /// The store could not be opened.
+    Store(crate::store::StoreError),
+    /// The admin endpoint must listen on a loopback address.
+    AdminNotLoopback(SocketAddr),
 }
 
 impl std::fmt::Display for ServeError {
@@ -140,6 +168,12 @@ impl std::fmt::Display for ServeError {
             ServeError::AtRootNeedsStage => {
                 f.write_str("mounting at the root needs one stage: pass --stage NAME")
             }
+            ServeError::Store(e) => write!(f, "the store cannot be used: {e}"),
+            ServeError::AdminNotLoopback(addr) => write!(
+                f,
+                "the admin endpoint listens on loopback only; {addr} is not a loopback address \
+                 (use 127.0.0.1 or [::1])"
+            ),
         }
     }
 }
@@ -231,11 +265,29 @@ impl<G: Gateway> Server<G> {
                 ),
             })
             .collect();
+        if let Some(admin) = self.config.admin
+            && !admin.ip().is_loopback()
+        {
+            return Err(ServeError::AdminNotLoopback(admin));
+        }
+        let (limits, store) =
+            crate::store::running::attach(spec, &self.config.store, self.config.clock.clone())
+                .await
+                .map_err(ServeError::Store)?;
+        if spec.routes.iter().any(|r| r.api_key_required)
+            && self.config.store.spec == crate::store::StoreSpec::Memory
+            && self.config.store.api_keys_file.is_none()
+        {
+            tracing::warn!(
+                "the API has methods that require an API key, but the memory store has no keys \
+                 file: they answer 403 until the gateway runs with --api-keys FILE (or another store)"
+            );
+        }
         let shared = Arc::new(Shared {
             flavor: spec.flavor,
             api_name: spec.name,
             gateway_responses: spec.gateway_responses,
-            throttles: crate::throttle::Throttles::new(spec),
+            limits,
             stages,
             client: ProxyClient::new(),
             max_body_bytes: self.config.max_body_bytes,
@@ -246,6 +298,14 @@ impl<G: Gateway> Server<G> {
         let local_addr = listener
             .local_addr()
             .map_err(|e| ServeError::Bind(self.config.listen, e))?;
+        let admin = match self.config.admin {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|e| ServeError::Bind(addr, e))?,
+            ),
+            None => None,
+        };
         Ok(Bound {
             listener,
             local_addr,
@@ -254,6 +314,8 @@ impl<G: Gateway> Server<G> {
                 shared,
                 mount,
             }),
+            store,
+            admin,
             config: self.config,
         })
     }
@@ -265,6 +327,8 @@ pub struct Bound<G> {
     listener: TcpListener,
     local_addr: SocketAddr,
     inner: Arc<Inner<G>>,
+    store: crate::store::running::Attached,
+    admin: Option<TcpListener>,
     config: ServerConfig,
 }
 
@@ -279,6 +343,11 @@ impl<G: Gateway> Bound<G> {
     /// The address actually bound (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The admin endpoint's address, when it is served.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// The URL prefixes of the served stages, e.g. `http://127.0.0.1:8080/prod`.
@@ -319,6 +388,22 @@ impl<G: Gateway> Bound<G> {
         let builder = Arc::new(builder);
         let graceful = GracefulShutdown::new();
         tokio::pin!(signal);
+        // The store's background work (key refresh, counter writes) and the admin endpoint
+        // stop when the listener does; the store writes its counters one last time.
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let store_task = tokio::spawn(
+            self.store
+                .clone()
+                .run(self.inner.shared.clone(), stop_rx.clone()),
+        );
+        if let Some(admin) = self.admin {
+            tokio::spawn(crate::admin::serve(
+                admin,
+                self.inner.shared.clone(),
+                self.store.clone(),
+                stop_rx,
+            ));
+        }
 
         loop {
             let (stream, remote) = tokio::select! {
@@ -358,6 +443,8 @@ impl<G: Gateway> Bound<G> {
                 tracing::warn!(grace = ?self.config.shutdown_grace, "shutdown grace period over; dropping open connections");
             }
         }
+        let _ = stop_tx.send(true);
+        let _ = store_task.await;
         Ok(())
     }
 }
@@ -394,6 +481,7 @@ impl<G: Gateway> Inner<G> {
             extended_id,
             remote,
             received_at,
+            api_key: None,
             shared: self.shared.clone(),
         };
 

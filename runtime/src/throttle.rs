@@ -9,10 +9,11 @@
 //! run this exact arithmetic as a Redis script; `benches/throttle.rs` measures a decision.
 //!
 //! Order, as API Gateway: the method's bucket (its own throttle, else the stage default), then
-//! the account bucket; the first to refuse answers 429 `THROTTLED`.
+//! the account bucket; the first to refuse answers 429 `THROTTLED`. A request takes a token
+//! from every bucket or from none: when a later bucket refuses, the earlier ones get theirs back.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::gateway::{ApiSpec, StageSpec};
 
@@ -105,12 +106,36 @@ impl Bucket {
             }
         }
     }
+
+    /// Gives back the token a request took (a later limit refused the request).
+    pub fn refund(&self) {
+        let mut tat = self.tat.load(Ordering::Relaxed);
+        loop {
+            let back = tat.saturating_sub(self.interval);
+            match self
+                .tat
+                .compare_exchange_weak(tat, back, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return,
+                Err(actual) => tat = actual,
+            }
+        }
+    }
+
+    /// The emission interval 1/rate, in ns.
+    pub fn interval_nanos(&self) -> u64 {
+        self.interval
+    }
+
+    /// The burst tolerance burst/rate, in ns.
+    pub fn tolerance_nanos(&self) -> u64 {
+        self.tolerance
+    }
 }
 
 /// Every bucket of one server: per stage and route, and the account's.
 #[derive(Debug)]
 pub struct Throttles {
-    epoch: Instant,
     account: Option<Bucket>,
     /// `stage * routes + route`; `None` where neither a method nor a stage throttle applies.
     methods: Box<[Option<Bucket>]>,
@@ -136,7 +161,6 @@ impl Throttles {
             })
             .collect();
         Throttles {
-            epoch: Instant::now(),
             account: api.throttle.map(Bucket::new),
             methods,
             routes,
@@ -148,29 +172,45 @@ impl Throttles {
         self.account.is_none() && self.methods.iter().all(Option::is_none)
     }
 
-    /// One request on `route` of `stage`, now: what the method's bucket (else the account's)
-    /// has left, `None` when no bucket applies.
-    pub fn check(&self, stage: usize, route: usize) -> Result<Option<Granted>, Refused> {
-        let now = self.epoch.elapsed().as_nanos() as u64;
-        self.check_at(stage, route, now)
-    }
-
-    /// One request at `now` ns after the epoch (tests drive the clock).
+    /// One request on `route` of `stage` at `now` (ns on the clock's monotonic scale): what
+    /// the method's bucket (else the account's) has left, `None` when no bucket applies.
     pub fn check_at(
         &self,
         stage: usize,
         route: usize,
         now: u64,
     ) -> Result<Option<Granted>, Refused> {
-        let mut granted = None;
-        if let Some(Some(b)) = self.methods.get(stage * self.routes + route) {
-            granted = Some(b.take(now)?);
-        }
+        let method = self.method_bucket(stage, route);
+        let granted = match method {
+            Some(b) => Some(b.take(now)?),
+            None => None,
+        };
         if let Some(b) = &self.account {
-            let g = b.take(now)?;
-            granted = granted.or(Some(g));
+            match b.take(now) {
+                Ok(g) => return Ok(granted.or(Some(g))),
+                Err(r) => {
+                    if let Some(m) = method {
+                        m.refund();
+                    }
+                    return Err(r);
+                }
+            }
         }
         Ok(granted)
+    }
+
+    /// Gives back the tokens a request took on `route` of `stage`.
+    pub fn refund(&self, stage: usize, route: usize) {
+        if let Some(b) = self.method_bucket(stage, route) {
+            b.refund();
+        }
+        if let Some(b) = &self.account {
+            b.refund();
+        }
+    }
+
+    fn method_bucket(&self, stage: usize, route: usize) -> Option<&Bucket> {
+        self.methods.get(stage * self.routes + route)?.as_ref()
     }
 }
 
@@ -230,6 +270,20 @@ mod tests {
         // Idle for an hour: the bucket holds `burst`, not more.
         assert!(b.take(3600 * SEC).is_ok());
         assert!(b.take(3600 * SEC).is_err());
+    }
+
+    #[test]
+    fn a_refund_gives_the_token_back() {
+        let b = Bucket::new(ThrottleSpec {
+            rate: 1.0,
+            burst: 2,
+        });
+        assert!(b.take(SEC).is_ok());
+        assert!(b.take(SEC).is_ok());
+        assert!(b.take(SEC).is_err());
+        b.refund();
+        assert_eq!(b.take(SEC).map(|g| g.remaining), Ok(0));
+        assert!(b.take(SEC).is_err());
     }
 
     #[test]

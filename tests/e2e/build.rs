@@ -15,6 +15,7 @@ fn main() {
         "apis/templates.kdl",
         "apis/throttle.kdl",
         "apis/account.kdl",
+        "apis/keys.kdl",
     ] {
         tollgate_codegen::compile(api).unwrap();
     }

@@ -18,6 +18,7 @@
 //! count UTF-16 code units), recursion is bounded, and self-referencing template lists print
 //! like Java's `(this Collection)` instead of recursing forever.
 
+pub mod calendar;
 pub mod env;
 #[cfg(test)]
 mod fuzz_tests;

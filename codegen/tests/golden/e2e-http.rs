@@ -101,6 +101,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
                 greedy: false,
             },
         ],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "ANY",
@@ -112,6 +113,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
                 greedy: true,
             },
         ],
+        api_key_required: false,
     },
 ];
 static __TOLLGATE_PROXY_1: ::tollgate::__codegen::ProxySpec = ::tollgate::__codegen::ProxySpec {
@@ -130,6 +132,8 @@ impl<H: Http> ::tollgate::__codegen::Gateway for HttpApi<H> {
         routes: __TOLLGATE_ROUTES,
         gateway_responses: &[],
         throttle: ::core::option::Option::None,
+        usage_plans: &[],
+        api_key_source: ::tollgate::__codegen::ApiKeySource::Header,
     };
     fn stage_index(name: &str) -> ::core::option::Option<usize> {
         match name {

@@ -125,16 +125,19 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         method: "GET",
         resource_path: "/",
         params: &[],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
         resource_path: "/items",
         params: &[],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
         resource_path: "/items/special",
         params: &[],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -146,6 +149,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
                 greedy: false,
             },
         ],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "DELETE",
@@ -157,6 +161,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
                 greedy: false,
             },
         ],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -168,21 +173,25 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
                 greedy: true,
             },
         ],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
         resource_path: "/teapot",
         params: &[],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "ANY",
         resource_path: "/echo",
         params: &[],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
         resource_path: "/echo",
         params: &[],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "ANY",
@@ -194,6 +203,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
                 greedy: true,
             },
         ],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -210,6 +220,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
                 greedy: false,
             },
         ],
+        api_key_required: false,
     },
 ];
 static __TOLLGATE_MOCK_0: ::tollgate::__codegen::MockSpec = ::tollgate::__codegen::MockSpec {
@@ -259,6 +270,8 @@ impl<H: Rest> ::tollgate::__codegen::Gateway for RestApi<H> {
         routes: __TOLLGATE_ROUTES,
         gateway_responses: &[],
         throttle: ::core::option::Option::None,
+        usage_plans: &[],
+        api_key_source: ::tollgate::__codegen::ApiKeySource::Header,
     };
     fn stage_index(name: &str) -> ::core::option::Option<usize> {
         match name {

@@ -82,6 +82,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         method: "POST",
         resource_path: "/c1",
         params: &[],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -93,46 +94,55 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
                 greedy: false,
             },
         ],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
         resource_path: "/pass/json-nt",
         params: &[],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
         resource_path: "/pass/json-never",
         params: &[],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
         resource_path: "/pass/xml",
         params: &[],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
         resource_path: "/pass/xml-nt",
         params: &[],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
         resource_path: "/pass/none",
         params: &[],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
         resource_path: "/pass/none-never",
         params: &[],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
         resource_path: "/grocery",
         params: &[],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
         resource_path: "/c8",
         params: &[],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -144,16 +154,19 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
                 greedy: false,
             },
         ],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
         resource_path: "/strict",
         params: &[],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
         resource_path: "/mock",
         params: &[],
+        api_key_required: false,
     },
 ];
 static __TOLLGATE_HTTP_0: ::tollgate::__codegen::HttpSpec = ::tollgate::__codegen::HttpSpec {
@@ -1240,6 +1253,8 @@ impl<H: Templates> ::tollgate::__codegen::Gateway for TemplatesApi<H> {
             },
         ],
         throttle: ::core::option::Option::None,
+        usage_plans: &[],
+        api_key_source: ::tollgate::__codegen::ApiKeySource::Header,
     };
     fn stage_index(name: &str) -> ::core::option::Option<usize> {
         match name {

@@ -82,11 +82,13 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         method: "GET",
         resource_path: "/ping",
         params: &[],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "HEAD",
         resource_path: "/ping",
         params: &[],
+        api_key_required: false,
     },
 ];
 static __TOLLGATE_MOCK_0: ::tollgate::__codegen::MockSpec = ::tollgate::__codegen::MockSpec {
@@ -107,6 +109,8 @@ impl<H: Health> ::tollgate::__codegen::Gateway for HealthApi<H> {
         routes: __TOLLGATE_ROUTES,
         gateway_responses: &[],
         throttle: ::core::option::Option::None,
+        usage_plans: &[],
+        api_key_source: ::tollgate::__codegen::ApiKeySource::Header,
     };
     fn stage_index(name: &str) -> ::core::option::Option<usize> {
         match name {

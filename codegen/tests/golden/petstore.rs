@@ -171,11 +171,13 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         method: "GET",
         resource_path: "/pets",
         params: &[],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
         resource_path: "/pets",
         params: &[],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -187,16 +189,19 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
                 greedy: false,
             },
         ],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
         resource_path: "/status",
         params: &[],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
         resource_path: "/greeting",
         params: &[],
+        api_key_required: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "ANY",
@@ -208,6 +213,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
                 greedy: true,
             },
         ],
+        api_key_required: false,
     },
 ];
 static __TOLLGATE_MOCK_3: ::tollgate::__codegen::MockSpec = ::tollgate::__codegen::MockSpec {
@@ -730,6 +736,8 @@ impl<H: Petstore> ::tollgate::__codegen::Gateway for PetstoreApi<H> {
         routes: __TOLLGATE_ROUTES,
         gateway_responses: &[],
         throttle: ::core::option::Option::None,
+        usage_plans: &[],
+        api_key_source: ::tollgate::__codegen::ApiKeySource::Header,
     };
     fn stage_index(name: &str) -> ::core::option::Option<usize> {
         match name {

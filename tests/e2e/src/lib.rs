@@ -48,6 +48,23 @@ pub mod apis {
     pub mod account {
         tollgate::include_api!("account");
     }
+    /// `apis/keys.kdl`
+    pub mod keys {
+        tollgate::include_api!("keys");
+    }
+}
+
+/// Handlers of the keys test API: `whoami` answers with the key id the gateway admitted.
+#[derive(Debug, Default)]
+pub struct KeysHandlers;
+
+impl apis::keys::Keys for KeysHandlers {
+    async fn whoami(&self, request: Request) -> HandlerResult {
+        Ok(response::json(
+            StatusCode::OK,
+            &serde_json::json!({ "apiKeyId": request.context().api_key_id.as_deref() }),
+        ))
+    }
 }
 
 /// Handlers of the validation test API: `create_item` echoes the typed body it received.
@@ -138,6 +155,8 @@ impl apis::http::Http for HttpHandlers {
 pub struct Running {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Its admin endpoint, when configured.
+    pub admin: Option<SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -175,6 +194,7 @@ pub async fn start<G: Gateway>(api: G, config: ServerConfig) -> Running {
         .await
         .expect("bind the gateway");
     let addr = bound.local_addr();
+    let admin = bound.admin_addr();
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         bound
@@ -186,6 +206,7 @@ pub async fn start<G: Gateway>(api: G, config: ServerConfig) -> Running {
     });
     Running {
         addr,
+        admin,
         stop: Some(tx),
         task,
     }
@@ -451,4 +472,224 @@ pub async fn raw(addr: SocketAddr, bytes: &[u8]) -> String {
 /// The status code of a raw HTTP/1.1 response.
 pub fn raw_status(response: &str) -> Option<u16> {
     response.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A directory under the system's temp dir, removed on drop.
+#[derive(Debug)]
+pub struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    /// A fresh, empty directory.
+    pub fn new(label: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "tollgate-{label}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create a temp dir");
+        TempDir(dir)
+    }
+
+    /// `dir/name`
+    pub fn join(&self, name: &str) -> std::path::PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Creates an API key in `store` (created at `now_ms`); returns its id and value.
+pub fn create_key(
+    store: &mut dyn tollgate::store::KeyStore,
+    name: &str,
+    plans: &[&str],
+    now_ms: u64,
+) -> (String, String) {
+    let (key, value) = tollgate::store::create_key(
+        store,
+        tollgate::store::NewKey {
+            name: name.to_owned(),
+            enabled: true,
+            plans: plans.iter().map(|p| (*p).to_owned()).collect(),
+            ..Default::default()
+        },
+        now_ms,
+    )
+    .expect("create an API key");
+    (key.id, value)
+}
+
+/// A `redis-server` of this test's own on a free loopback port, stopped on drop.
+///
+/// [`RedisServer::start`] returns `None` with a message on stderr when `redis-server` is not
+/// installed, so the test can skip; under CI (`CI=true`) a missing `redis-server` fails instead.
+#[derive(Debug)]
+pub struct RedisServer {
+    child: Option<std::process::Child>,
+    /// Its port.
+    pub port: u16,
+    dir: TempDir,
+}
+
+impl RedisServer {
+    /// Starts one, or explains why it cannot.
+    pub fn start(test: &str) -> Option<RedisServer> {
+        let found = std::process::Command::new("redis-server")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !found {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("{test}: redis-server is not installed, and CI=true requires it");
+            }
+            eprintln!(
+                "SKIPPED {test}: redis-server is not installed (Debian: apt-get install redis-server)"
+            );
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut server = RedisServer {
+            child: None,
+            port,
+            dir: TempDir::new("redis"),
+        };
+        server.restart();
+        Some(server)
+    }
+
+    /// `redis://127.0.0.1:PORT/0`
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// Kills the server (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the server again on the same port (empty: it keeps nothing on disk).
+    pub fn restart(&mut self) {
+        self.kill();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&self.dir.0)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start redis-server");
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+                use std::io::{Read, Write};
+                let mut buf = [0u8; 7];
+                if s.write_all(b"PING\r\n").is_ok()
+                    && s.read_exact(&mut buf).is_ok()
+                    && &buf == b"+PONG\r\n"
+                {
+                    return;
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A gateway *process* (this crate's `e2e-gateway` binary serving `apis/keys.kdl`), killed on
+/// drop.
+#[derive(Debug)]
+pub struct GatewayProcess {
+    child: std::process::Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its admin endpoint, when started with `--admin`.
+    pub admin: Option<SocketAddr>,
+}
+
+impl GatewayProcess {
+    /// Starts `binary` with `args` (plus `--listen 127.0.0.1:0`) and waits until it listens.
+    pub fn spawn(binary: &str, args: &[&str]) -> GatewayProcess {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(binary)
+            .args(["--listen", "127.0.0.1:0", "--log", "warn"])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("start the gateway binary");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let mut addr = None;
+        let mut admin = None;
+        for line in lines.by_ref() {
+            let line = line.expect("read the gateway's stdout");
+            if let Some(a) = line.strip_prefix("listening on http://") {
+                addr = Some(a.parse().expect("an address"));
+            }
+            if let Some(a) = line.strip_prefix("admin on http://") {
+                admin = Some(a.parse().expect("an address"));
+            }
+            let wants_admin = args.contains(&"--admin");
+            if addr.is_some() && (admin.is_some() || !wants_admin) {
+                break;
+            }
+        }
+        // Keep draining stdout so the gateway never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        GatewayProcess {
+            child,
+            addr: addr.expect("the gateway printed where it listens"),
+            admin,
+        }
+    }
+
+    /// `http://ADDR{path}`
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Kills it with SIGKILL: no shutdown, no last write of counters.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Stops it with SIGTERM and waits for a clean exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().expect("wait for the gateway")
+    }
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
