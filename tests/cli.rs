@@ -28,7 +28,7 @@ fn check_accepts_a_good_file() {
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("ok — API `petstore`, 2 stage(s), 6 route(s)"),
+        err.contains("ok — API `petstore`, 2 stage(s), 7 route(s)"),
         "{err}"
     );
 }
@@ -57,7 +57,7 @@ fn check_emits_the_ir_as_json() {
     let ir: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert_eq!(ir["name"]["value"], "petstore");
     assert_eq!(ir["flavor"], "rest");
-    assert_eq!(ir["routes"].as_array().map(Vec::len), Some(6));
+    assert_eq!(ir["routes"].as_array().map(Vec::len), Some(7));
     assert_eq!(ir["stages"][0]["variables"][0]["name"]["value"], "upstream");
 }
 

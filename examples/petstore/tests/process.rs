@@ -103,3 +103,35 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits_zero() {
         .expect("wait");
     assert!(status.success(), "{status}");
 }
+
+#[tokio::test]
+async fn an_api_key_from_the_keys_file_opens_the_inventory() {
+    let dir = tollgate_e2e::TempDir::new("petstore-keys");
+    let file = dir.join("keys.json");
+    let mut keys = tollgate::store::open(&tollgate::store::StoreSpec::Memory, Some(&file))
+        .expect("open the keys file");
+    let (_, key) = tollgate_e2e::create_key(keys.as_mut(), "partner", &["partners"], 0);
+    let gw = spawn(&["--api-keys", file.to_str().unwrap()]);
+    let client = Client::new();
+    let url = format!("http://{}/prod/inventory", gw.addr);
+    let r = client.get(Proto::Http1, &url).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.text(), r#"{"message":"Forbidden"}"#);
+    let r = client
+        .request(
+            Proto::Http2,
+            tollgate::http::Method::GET,
+            &url,
+            &[("x-api-key", &key)],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.text(), r#"{"dogs":2,"cats":1}"#);
+    assert!(
+        r.header("ratelimit")
+            .is_some_and(|h| h.starts_with(r#""key";r=19;t=1, "quota";r=999;"#)),
+        "{:?}",
+        r.header("ratelimit")
+    );
+}

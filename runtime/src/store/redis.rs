@@ -266,6 +266,13 @@ impl Limiter {
         route: usize,
         key: Option<&KeyPlan>,
     ) -> Result<RateLimits, Refusal> {
+        let method = self
+            .methods
+            .get(stage * self.routes + route)
+            .and_then(Option::as_ref);
+        if key.is_none() && method.is_none() && self.account.is_none() {
+            return Ok(RateLimits::default());
+        }
         let mono = limits.clock.monotonic_nanos();
         if mono < self.skip_until.load(Ordering::Relaxed) {
             return self.failed(None);
@@ -298,16 +305,13 @@ impl Limiter {
                 steps.push(Step::Quota(q, period, limit));
             }
         }
-        if let Some(Some((k, t))) = self.methods.get(stage * self.routes + route) {
+        if let Some((k, t)) = method {
             push_bucket(&mut inv, &mut kinds, k.clone(), *t);
             steps.push(Step::Bucket(Policy::Burst, *t));
         }
         if let Some((k, t)) = &self.account {
             push_bucket(&mut inv, &mut kinds, k.clone(), *t);
             steps.push(Step::Bucket(Policy::Burst, *t));
-        }
-        if steps.is_empty() && key.is_none() {
-            return Ok(RateLimits::default());
         }
         let usage_field = match (key, plan_name) {
             (Some(kp), Some(plan)) => {

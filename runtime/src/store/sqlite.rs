@@ -82,7 +82,7 @@ impl KeyStore for SqliteStore {
             .conn
             .prepare(
                 "SELECT id, name, description, digest, enabled, created_ms, plans \
-                 FROM api_keys ORDER BY created_ms, id",
+                 FROM api_keys ORDER BY created_ms, rowid",
             )
             .map_err(backend)?;
         let rows = stmt
