@@ -1,7 +1,8 @@
 //! Compiles `schemas/order.json` into a tollgate validator and model types (`$OUT_DIR/order.rs`)
 //! for the `validation` benchmark, the way the gateway compiles its models; and the C4 and C6
 //! mapping templates of the end-to-end suite into render functions (`$OUT_DIR/templates.rs`) for
-//! the `templates` benchmark, the way the gateway compiles its templates.
+//! the `templates` benchmark, the way the gateway compiles its templates; and `apis/bench.kdl`,
+//! the API of the load test's gateway and of the `limits` benchmark.
 
 use std::path::{Path, PathBuf};
 
@@ -36,4 +37,7 @@ fn main() {
     }
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR")).join("templates.rs");
     std::fs::write(out, templates).expect("write templates.rs");
+
+    // The load test's gateway (`bench-gateway`) and the `limits` benchmark.
+    tollgate_codegen::compile("apis/bench.kdl").expect("compile apis/bench.kdl");
 }

@@ -99,9 +99,13 @@ pub(crate) fn generate(api: &Api, models: &Models<'_>) -> TokenStream {
 
         #[doc = #api_doc]
         pub struct #api_ty<H> {
+            // Unread when the API has no handler integrations.
+            #[allow(dead_code)]
             handlers: H,
         }
 
+        // `new` and `handlers` go unused in a binary that names the API type only through `SPEC`.
+        #[allow(dead_code)]
         impl<H: #trait_ident> #api_ty<H> {
             /// Wraps the handler implementation.
             pub const fn new(handlers: H) -> Self {
@@ -148,15 +152,18 @@ fn throttle_spec(t: Option<&tollgate_dsl::ir::Throttle>) -> TokenStream {
     }
 }
 
-/// Whether any throttle or API key applies anywhere in `api` (otherwise dispatch has no
-/// admission check).
-fn limited(api: &Api) -> bool {
+/// Whether any limit can apply to route `id` on some stage: an API key, a method or stage
+/// throttle, the account throttle. Routes without one skip admission entirely.
+fn limited(api: &Api, id: usize) -> bool {
+    let route = &api.routes[id];
     api.throttle.is_some()
-        || api
-            .stages
-            .iter()
-            .any(|s| s.throttle.is_some() || !s.method_throttles.is_empty())
-        || api.routes.iter().any(|r| r.api_key_required.is_some())
+        || route.api_key_required.is_some()
+        || api.stages.iter().any(|s| {
+            s.throttle.is_some()
+                || s.method_throttles
+                    .iter()
+                    .any(|m| throttled_route(api, m) == Some(id))
+        })
 }
 
 /// The route index of a per-method throttle (checked: it names a route).
@@ -556,7 +563,6 @@ fn gateway_impl(
             quote!(::tollgate::__codegen::ApiKeySource::Authorizer)
         }
     };
-    let limits_on = limited(api);
     let calls = api.routes.iter().enumerate().map(|(id, r)| {
         // Typed path parameters constrain every route, not only handlers (which parse them anyway).
         let validate = r
@@ -665,7 +671,7 @@ fn gateway_impl(
         };
         // API keys and throttling come first, as in API Gateway: before validation and the
         // integration; what the admitting limits have left goes out in `RateLimit` headers.
-        let body = if limits_on {
+        let body = if limited(api, id) {
             quote!({
                 let mut ex = ex;
                 let __rate = ex.admit(#id).await?;

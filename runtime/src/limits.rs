@@ -385,14 +385,15 @@ impl Registry {
 
 /// A request's key, authenticated for its stage.
 #[derive(Debug, Clone)]
-pub(crate) struct Authenticated {
+pub struct Authenticated {
     pub(crate) entry: Arc<KeyEntry>,
     pub(crate) plan: Arc<KeyPlan>,
 }
 
-/// Every limit of one server and where their state lives.
+/// Every limit of one server and where their state lives: what the gateway runs for each
+/// request on a method with limits ([`crate::exchange::Exchange::admit`]), usable on its own.
 #[derive(Debug)]
-pub(crate) struct Limits {
+pub struct Limits {
     pub(crate) spec: &'static ApiSpec,
     pub(crate) clock: Clock,
     /// Method and account buckets, when this process keeps them.
@@ -439,8 +440,20 @@ impl Limits {
         }
     }
 
+    /// The limits of `spec` on the store `config` describes, with its keys loaded (no
+    /// background refresh: a server runs that).
+    pub async fn open(
+        spec: &'static ApiSpec,
+        config: &crate::store::StoreConfig,
+        clock: Clock,
+    ) -> Result<Limits, crate::store::StoreError> {
+        crate::store::running::attach(spec, config, clock)
+            .await
+            .map(|(limits, _)| limits)
+    }
+
     /// Finds the key a request carries and its plan on `stage`.
-    pub(crate) fn authenticate(
+    pub fn authenticate(
         &self,
         headers: &http::HeaderMap,
         stage: usize,
@@ -482,7 +495,7 @@ impl Limits {
 
     /// Decides one request on `route` of `stage` (with its authenticated key, when the method
     /// requires one).
-    pub(crate) async fn admit(
+    pub async fn admit(
         &self,
         stage: usize,
         route: usize,
@@ -508,8 +521,11 @@ impl Limits {
         route: usize,
         key: Option<&KeyPlan>,
     ) -> Result<RateLimits, Refusal> {
-        let now = self.clock.monotonic_nanos();
         let mut out = RateLimits::default();
+        if key.is_none() && !self.throttles.applies(stage, route) {
+            return Ok(out);
+        }
+        let now = self.clock.monotonic_nanos();
         // What this request took so far, to give back on a later refusal.
         let mut took_bucket = None;
         let mut took_quota = None;

@@ -241,17 +241,25 @@ impl GatewayError {
             ),
         );
         let name = item.policy.name();
-        let mut add = |header: &'static str, value: String| {
-            if let Ok(v) = HeaderValue::from_str(&value) {
+        let (mut policy, mut state) = (Vec::new(), Vec::new());
+        crate::exchange::rate_item(
+            &mut policy,
+            name,
+            b";q=",
+            item.quota,
+            b";w=",
+            item.window_secs.max(1),
+        );
+        crate::exchange::rate_item(&mut state, name, b";r=", 0, b";t=", secs);
+        for (header, value) in [
+            ("retry-after", secs.to_string().into_bytes()),
+            ("ratelimit-policy", policy),
+            ("ratelimit", state),
+        ] {
+            if let Ok(v) = HeaderValue::from_maybe_shared(Bytes::from(value)) {
                 e.headers.push((HeaderName::from_static(header), v));
             }
-        };
-        add("retry-after", secs.to_string());
-        add(
-            "ratelimit-policy",
-            format!("\"{name}\";q={};w={}", item.quota, item.window_secs.max(1)),
-        );
-        add("ratelimit", format!("\"{name}\";r=0;t={secs}"));
+        }
         e
     }
 

@@ -199,6 +199,11 @@ impl Throttles {
         Ok(granted)
     }
 
+    /// Whether any bucket applies to `route` of `stage`.
+    pub fn applies(&self, stage: usize, route: usize) -> bool {
+        self.account.is_some() || self.method_bucket(stage, route).is_some()
+    }
+
     /// Gives back the tokens a request took on `route` of `stage`.
     pub fn refund(&self, stage: usize, route: usize) {
         if let Some(b) = self.method_bucket(stage, route) {

@@ -59,8 +59,10 @@ pub trait Http: ::core::marker::Send + ::core::marker::Sync + 'static {
 }
 /// The `http` API: pass an implementation of [`Http`] to [`HttpApi::new`] and serve it.
 pub struct HttpApi<H> {
+    #[allow(dead_code)]
     handlers: H,
 }
+#[allow(dead_code)]
 impl<H: Http> HttpApi<H> {
     /// Wraps the handler implementation.
     pub const fn new(handlers: H) -> Self {

@@ -89,8 +89,10 @@ pub trait Rest: ::core::marker::Send + ::core::marker::Sync + 'static {
 }
 /// The `rest` API: pass an implementation of [`Rest`] to [`RestApi::new`] and serve it.
 pub struct RestApi<H> {
+    #[allow(dead_code)]
     handlers: H,
 }
+#[allow(dead_code)]
 impl<H: Rest> RestApi<H> {
     /// Wraps the handler implementation.
     pub const fn new(handlers: H) -> Self {

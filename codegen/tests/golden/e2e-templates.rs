@@ -52,8 +52,10 @@ pub trait Templates: ::core::marker::Send + ::core::marker::Sync + 'static {}
 impl Templates for () {}
 /// The `templates` API: pass an implementation of [`Templates`] to [`TemplatesApi::new`] and serve it.
 pub struct TemplatesApi<H> {
+    #[allow(dead_code)]
     handlers: H,
 }
+#[allow(dead_code)]
 impl<H: Templates> TemplatesApi<H> {
     /// Wraps the handler implementation.
     pub const fn new(handlers: H) -> Self {

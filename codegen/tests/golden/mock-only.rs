@@ -52,8 +52,10 @@ pub trait Health: ::core::marker::Send + ::core::marker::Sync + 'static {}
 impl Health for () {}
 /// The `health` API: pass an implementation of [`Health`] to [`HealthApi::new`] and serve it.
 pub struct HealthApi<H> {
+    #[allow(dead_code)]
     handlers: H,
 }
+#[allow(dead_code)]
 impl<H: Health> HealthApi<H> {
     /// Wraps the handler implementation.
     pub const fn new(handlers: H) -> Self {

@@ -135,8 +135,10 @@ pub trait Petstore: ::core::marker::Send + ::core::marker::Sync + 'static {
 }
 /// The `petstore` API: pass an implementation of [`Petstore`] to [`PetstoreApi::new`] and serve it.
 pub struct PetstoreApi<H> {
+    #[allow(dead_code)]
     handlers: H,
 }
+#[allow(dead_code)]
 impl<H: Petstore> PetstoreApi<H> {
     /// Wraps the handler implementation.
     pub const fn new(handlers: H) -> Self {
@@ -835,51 +837,27 @@ impl<H: Petstore> ::tollgate::__codegen::Gateway for PetstoreApi<H> {
         };
         match route {
             ::core::option::Option::Some(0usize) => {
-                let mut ex = ex;
-                let __rate = ex.admit(0usize).await?;
-                let __result: ::core::result::Result<
-                    ::tollgate::__codegen::Response,
-                    ::tollgate::__codegen::GatewayError,
-                > = {
-                    let request = ex.into_request(&__TOLLGATE_ROUTES[0usize]).await?;
-                    ::tollgate::__codegen::handler_response(
-                        self.handlers.list_pets(request).await,
-                    )
-                };
-                __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
+                let request = ex.into_request(&__TOLLGATE_ROUTES[0usize]).await?;
+                ::tollgate::__codegen::handler_response(
+                    self.handlers.list_pets(request).await,
+                )
             }
             ::core::option::Option::Some(1usize) => {
                 let mut ex = ex;
-                let __rate = ex.admit(1usize).await?;
-                let __result: ::core::result::Result<
-                    ::tollgate::__codegen::Response,
-                    ::tollgate::__codegen::GatewayError,
-                > = {
-                    let mut ex = ex;
-                    let body: models::NewPet = ex
-                        .validated_body(&__TOLLGATE_VALIDATION_1)
-                        .await?;
-                    let request = ex.into_request(&__TOLLGATE_ROUTES[1usize]).await?;
-                    ::tollgate::__codegen::handler_response(
-                        self.handlers.create_pet(request, body).await,
-                    )
-                };
-                __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
+                let body: models::NewPet = ex
+                    .validated_body(&__TOLLGATE_VALIDATION_1)
+                    .await?;
+                let request = ex.into_request(&__TOLLGATE_ROUTES[1usize]).await?;
+                ::tollgate::__codegen::handler_response(
+                    self.handlers.create_pet(request, body).await,
+                )
             }
             ::core::option::Option::Some(2usize) => {
-                let mut ex = ex;
-                let __rate = ex.admit(2usize).await?;
-                let __result: ::core::result::Result<
-                    ::tollgate::__codegen::Response,
-                    ::tollgate::__codegen::GatewayError,
-                > = {
-                    let pet_id = ex.param::<::std::string::String>("petId", 1usize)?;
-                    let request = ex.into_request(&__TOLLGATE_ROUTES[2usize]).await?;
-                    ::tollgate::__codegen::handler_response(
-                        self.handlers.get_pet(request, pet_id).await,
-                    )
-                };
-                __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
+                let pet_id = ex.param::<::std::string::String>("petId", 1usize)?;
+                let request = ex.into_request(&__TOLLGATE_ROUTES[2usize]).await?;
+                ::tollgate::__codegen::handler_response(
+                    self.handlers.get_pet(request, pet_id).await,
+                )
             }
             ::core::option::Option::Some(3usize) => {
                 let mut ex = ex;
@@ -891,38 +869,13 @@ impl<H: Petstore> ::tollgate::__codegen::Gateway for PetstoreApi<H> {
                 __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
             }
             ::core::option::Option::Some(4usize) => {
-                let mut ex = ex;
-                let __rate = ex.admit(4usize).await?;
-                let __result: ::core::result::Result<
-                    ::tollgate::__codegen::Response,
-                    ::tollgate::__codegen::GatewayError,
-                > = { ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_4)) };
-                __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
+                ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_4))
             }
             ::core::option::Option::Some(5usize) => {
-                let mut ex = ex;
-                let __rate = ex.admit(5usize).await?;
-                let __result: ::core::result::Result<
-                    ::tollgate::__codegen::Response,
-                    ::tollgate::__codegen::GatewayError,
-                > = {
-                    ex.mock_template(
-                            &__TOLLGATE_MOCK_TEMPLATE_5,
-                            &__TOLLGATE_ROUTES[5usize],
-                        )
-                        .await
-                };
-                __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
+                ex.mock_template(&__TOLLGATE_MOCK_TEMPLATE_5, &__TOLLGATE_ROUTES[5usize])
+                    .await
             }
-            ::core::option::Option::Some(6usize) => {
-                let mut ex = ex;
-                let __rate = ex.admit(6usize).await?;
-                let __result: ::core::result::Result<
-                    ::tollgate::__codegen::Response,
-                    ::tollgate::__codegen::GatewayError,
-                > = { ex.forward(&__TOLLGATE_PROXY_6).await };
-                __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
-            }
+            ::core::option::Option::Some(6usize) => ex.forward(&__TOLLGATE_PROXY_6).await,
             _ => {
                 ::core::result::Result::Err(
                     ::tollgate::__codegen::GatewayError::no_route(),

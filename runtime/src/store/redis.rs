@@ -213,9 +213,11 @@ impl Limiter {
         config: &StoreConfig,
     ) -> Result<Limiter, StoreError> {
         let client = redis::Client::open(url).map_err(backend)?;
+        // The deadline is enforced around each decision (`admit`), which also covers waiting
+        // for a reconnection; a second per-command timer would only cost time.
         let manager = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(config.redis_timeout.max(Duration::from_millis(50))))
-            .set_response_timeout(Some(config.redis_timeout))
+            .set_response_timeout(None)
             .set_number_of_retries(1)
             .set_min_delay(Duration::from_millis(50))
             .set_max_delay(Duration::from_millis(500));
@@ -225,8 +227,7 @@ impl Limiter {
         let methods = spec
             .stages
             .iter()
-            .enumerate()
-            .flat_map(|(si, s)| {
+            .flat_map(|s| {
                 let base = &base;
                 (0..routes).map(move |r| {
                     let t = s
@@ -237,7 +238,10 @@ impl Limiter {
                         .or(s.throttle)?;
                     let route = &spec.routes[r];
                     Some((
-                        format!("{base}:b:m:{si}:{} {}", route.method, route.resource_path),
+                        format!(
+                            "{base}:b:m:{}:{} {}",
+                            s.name, route.method, route.resource_path
+                        ),
                         t,
                     ))
                 })
@@ -288,8 +292,12 @@ impl Limiter {
                 let k = if own {
                     let r = &limits.spec.routes[route];
                     format!(
-                        "{}:b:k:{plan}:{}:{stage}:{} {}",
-                        self.base, kp.key_id, r.method, r.resource_path
+                        "{}:b:k:{plan}:{}:{}:{} {}",
+                        self.base,
+                        kp.key_id,
+                        limits.spec.stages[stage].name,
+                        r.method,
+                        r.resource_path
                     )
                 } else {
                     format!("{}:b:k:{plan}:{}", self.base, kp.key_id)

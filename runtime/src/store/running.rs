@@ -114,6 +114,10 @@ impl Attached {
         let Some((version, keys)) = loaded else {
             return Ok(current.entries().count());
         };
+        // Counts of keys about to disappear (deleted, or their plans changed) are written first.
+        if let Err(e) = self.flush(limits).await {
+            tracing::warn!(store = %self.config.spec, error = %e, "cannot write counters before reloading the keys");
+        }
         let n = keys.len();
         let seeds = self.seeds.clone();
         let spec = limits.spec;
