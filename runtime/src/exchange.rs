@@ -211,51 +211,15 @@ pub fn with_rate_limit(mut r: Response, limits: crate::limits::RateLimits) -> Re
     if limits.is_empty() {
         return r;
     }
-    // On every admitted answer of a limited route: written with `itoa` into buffers sized once,
-    // not with `format!` (measured: the `fmt` machinery was most of this function's cost).
-    let (mut policy, mut state) = (Vec::with_capacity(96), Vec::with_capacity(96));
-    for item in limits.items() {
-        let name = item.policy.name();
-        rate_item(
-            &mut policy,
-            name,
-            b";q=",
-            item.quota,
-            b";w=",
-            item.window_secs.max(1),
-        );
-        rate_item(
-            &mut state,
-            name,
-            b";r=",
-            item.remaining,
-            b";t=",
-            item.reset_secs,
-        );
-    }
+    let (policy, state) = limits.header_values();
     let h = r.headers_mut();
-    if let Ok(v) = http::HeaderValue::from_maybe_shared(Bytes::from(policy)) {
+    if let Some(v) = policy {
         h.insert("ratelimit-policy", v);
     }
-    if let Ok(v) = http::HeaderValue::from_maybe_shared(Bytes::from(state)) {
+    if let Some(v) = state {
         h.insert("ratelimit", v);
     }
     r
-}
-
-/// Appends `"name";A=a;B=b` (after `, ` unless first) to a structured-field list.
-pub(crate) fn rate_item(out: &mut Vec<u8>, name: &str, ka: &[u8], a: u64, kb: &[u8], b: u64) {
-    let mut n = itoa::Buffer::new();
-    if !out.is_empty() {
-        out.extend_from_slice(b", ");
-    }
-    out.push(b'"');
-    out.extend_from_slice(name.as_bytes());
-    out.push(b'"');
-    out.extend_from_slice(ka);
-    out.extend_from_slice(n.format(a).as_bytes());
-    out.extend_from_slice(kb);
-    out.extend_from_slice(n.format(b).as_bytes());
 }
 
 /// Turns a handler's result into the gateway's answer: an error becomes API Gateway's failed-

@@ -240,24 +240,20 @@ impl GatewayError {
                 item.policy.name()
             ),
         );
-        let name = item.policy.name();
-        let (mut policy, mut state) = (Vec::new(), Vec::new());
-        crate::exchange::rate_item(
-            &mut policy,
-            name,
-            b";q=",
-            item.quota,
-            b";w=",
-            item.window_secs.max(1),
-        );
-        crate::exchange::rate_item(&mut state, name, b";r=", 0, b";t=", secs);
-        for (header, value) in [
-            ("retry-after", secs.to_string().into_bytes()),
-            ("ratelimit-policy", policy),
-            ("ratelimit", state),
-        ] {
-            if let Ok(v) = HeaderValue::from_maybe_shared(Bytes::from(value)) {
-                e.headers.push((HeaderName::from_static(header), v));
+        e.headers.push((
+            HeaderName::from_static("retry-after"),
+            HeaderValue::from(secs),
+        ));
+        let mut refused = crate::limits::RateLimits::default();
+        refused.push(crate::limits::RateItem {
+            remaining: 0,
+            reset_secs: secs,
+            ..item
+        });
+        let (policy, state) = refused.header_values();
+        for (name, value) in [("ratelimit-policy", policy), ("ratelimit", state)] {
+            if let Some(v) = value {
+                e.headers.push((HeaderName::from_static(name), v));
             }
         }
         e

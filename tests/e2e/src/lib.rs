@@ -693,3 +693,90 @@ impl Drop for GatewayProcess {
         let _ = self.child.wait();
     }
 }
+
+/// What [`hammer`] counted.
+#[derive(Debug, Clone, Copy)]
+pub struct Hammered {
+    /// 200 answers.
+    pub admitted: usize,
+    /// 429 answers.
+    pub refused: usize,
+    /// From the first request to the last answer.
+    pub seconds: f64,
+}
+
+impl Hammered {
+    /// Asserts that the clients outran the limit and that it admitted `burst + rate·t`
+    /// within ±2 %.
+    pub fn assert_burst_plus_rate(&self, rate: f64, burst: f64, what: &str) {
+        let expected = burst + rate * self.seconds;
+        eprintln!(
+            "{what}: admitted {}, refused {}, expected {expected:.1} over {:.3} s",
+            self.admitted, self.refused, self.seconds
+        );
+        assert!(self.refused > 0, "the clients must outrun the limit");
+        assert!(
+            (self.admitted as f64 - expected).abs() <= 0.02 * expected,
+            "{what}: admitted {}, expected {expected:.1} ± 2 % over {:.3} s",
+            self.admitted,
+            self.seconds
+        );
+    }
+}
+
+/// `clients` concurrent clients (HTTP/1.1 and h2c alternately; client `i` on `urls[i % n]`)
+/// send `GET` with `headers` until `run` has passed. 200 counts as admitted, 429 as refused;
+/// anything else fails the test.
+pub async fn hammer(
+    urls: &[String],
+    headers: &[(&str, &str)],
+    clients: usize,
+    run: Duration,
+) -> Hammered {
+    let admitted = Arc::new(AtomicUsize::new(0));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let headers: Arc<Vec<(String, String)>> = Arc::new(
+        headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    );
+    let first = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..clients {
+        let (admitted, refused, headers) = (admitted.clone(), refused.clone(), headers.clone());
+        let url = urls[i % urls.len()].clone();
+        tasks.push(tokio::spawn(async move {
+            let c = Client::new();
+            let proto = if i % 2 == 0 {
+                Proto::Http1
+            } else {
+                Proto::Http2
+            };
+            let h: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let mut last = std::time::Instant::now();
+            while first.elapsed() < run {
+                let r = c.request(proto, Method::GET, &url, &h, Bytes::new()).await;
+                last = std::time::Instant::now();
+                match r.status {
+                    StatusCode::OK => admitted.fetch_add(1, Ordering::Relaxed),
+                    StatusCode::TOO_MANY_REQUESTS => refused.fetch_add(1, Ordering::Relaxed),
+                    other => panic!("unexpected {other}: {}", r.text()),
+                };
+            }
+            last
+        }));
+    }
+    let mut last = first;
+    for t in tasks {
+        last = last.max(t.await.expect("client task"));
+    }
+    Hammered {
+        admitted: admitted.load(Ordering::Relaxed),
+        refused: refused.load(Ordering::Relaxed),
+        seconds: (last - first).as_secs_f64(),
+    }
+}

@@ -2,14 +2,12 @@
 //! one bucket per method, the account bucket over all of them, and admission accuracy under
 //! concurrent load (`burst + rate·t` within ±2 %).
 
-use http::{Method, StatusCode};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use http::StatusCode;
+use std::time::Duration;
 use tollgate::ServerConfig;
 use tollgate_e2e::apis::account::AccountApi;
 use tollgate_e2e::apis::throttle::LimitsApi;
-use tollgate_e2e::{Client, Proto, start};
+use tollgate_e2e::{Client, Proto, hammer, start};
 
 #[tokio::test]
 async fn an_empty_bucket_answers_api_gateways_429_with_retry_headers() {
@@ -111,49 +109,8 @@ async fn the_account_bucket_is_shared_by_every_route() {
 /// admits `b + r·t` within ±2 %, with t measured from the first request to the last.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admitted_requests_match_burst_plus_rate_times_time() {
-    let gw = Arc::new(start(LimitsApi::new(()), ServerConfig::default()).await);
-    let (rate, burst) = (100.0, 20.0);
-    let run = Duration::from_secs(3);
-    let admitted = Arc::new(AtomicUsize::new(0));
-    let refused = Arc::new(AtomicUsize::new(0));
-    let first = Instant::now();
-    let mut tasks = Vec::new();
-    for i in 0..8 {
-        let (gw, admitted, refused) = (gw.clone(), admitted.clone(), refused.clone());
-        tasks.push(tokio::spawn(async move {
-            let c = Client::new();
-            let proto = if i % 2 == 0 {
-                Proto::Http1
-            } else {
-                Proto::Http2
-            };
-            let url = gw.url("/test/steady");
-            let mut last = Instant::now();
-            while first.elapsed() < run {
-                let r = c.request(proto, Method::GET, &url, &[], Vec::new()).await;
-                last = Instant::now();
-                match r.status {
-                    StatusCode::OK => admitted.fetch_add(1, Ordering::Relaxed),
-                    StatusCode::TOO_MANY_REQUESTS => refused.fetch_add(1, Ordering::Relaxed),
-                    other => panic!("unexpected {other}"),
-                };
-            }
-            last
-        }));
-    }
-    let mut last = first;
-    for t in tasks {
-        last = last.max(t.await.expect("client task"));
-    }
-    let t = (last - first).as_secs_f64();
-    let expected = burst + rate * t;
-    let got = admitted.load(Ordering::Relaxed) as f64;
-    assert!(
-        refused.load(Ordering::Relaxed) > 0,
-        "the clients must outrun the bucket for the test to mean anything"
-    );
-    assert!(
-        (got - expected).abs() <= 0.02 * expected,
-        "admitted {got}, expected {expected:.1} ± 2 % over {t:.3} s"
-    );
+    let gw = start(LimitsApi::new(()), ServerConfig::default()).await;
+    hammer(&[gw.url("/test/steady")], &[], 8, Duration::from_secs(3))
+        .await
+        .assert_burst_plus_rate(100.0, 20.0, "one gateway, method bucket");
 }
