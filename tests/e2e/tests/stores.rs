@@ -58,7 +58,14 @@ async fn sqlite_keeps_counts_across_a_restart_and_a_crash_loses_at_most_the_flus
         let mut s = store::open(&StoreSpec::Sqlite(db.clone()), None).unwrap();
         create_key(s.as_mut(), "alice", &["bulk"], now_ms())
     };
-    let args = ["--store", &spec, "--flush-interval-ms", "100"];
+    let args = [
+        "--store",
+        &spec,
+        "--flush-interval-ms",
+        "100",
+        "--admin",
+        "127.0.0.1:0",
+    ];
     let c = Client::new();
 
     // bulk: 600 a month. Ten requests, then a clean shutdown: nothing is lost.
@@ -91,10 +98,31 @@ async fn sqlite_keeps_counts_across_a_restart_and_a_crash_loses_at_most_the_flus
     left -= 1;
     assert_eq!(quota_left(&r), left, "a crash after a flush loses nothing");
 
+    // The admin endpoint reports usage from the database (after writing what is pending).
+    let admin = gw.admin.expect("an admin endpoint");
+    let today = (now_ms() / 86_400_000) as i64;
+    let r = c
+        .get(
+            Proto::Http1,
+            &format!(
+                "http://{admin}/usage?from={}&to={}&key={key_id}",
+                tollgate_vtl::calendar::iso_date(today - 1),
+                tollgate_vtl::calendar::iso_date(today)
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let reported: u64 = r.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["requests"].as_u64().unwrap())
+        .sum();
+    assert_eq!(reported, 22, "{}", r.text());
+
     // Usage is in the database too: 22 requests by this key today (or across midnight).
     assert!(gw.terminate().success());
     let mut s = store::open(&StoreSpec::Sqlite(db.clone()), None).unwrap();
-    let today = (now_ms() / 86_400_000) as i64;
     let rows = s
         .usage(&tollgate::usage::UsageQuery {
             key_id: Some(key_id),
@@ -170,7 +198,7 @@ async fn quotas_and_method_buckets_on_redis_never_over_admit() {
     else {
         return;
     };
-    let (_, key) = create_key(
+    let (key_id, key) = create_key(
         redis_keys(&redis).as_mut(),
         "counted",
         &["counted"],
@@ -179,12 +207,16 @@ async fn quotas_and_method_buckets_on_redis_never_over_admit() {
     let gws = Arc::new(gateways(
         3,
         &redis,
-        &["--store-failure", "closed", "--redis-timeout-ms", "2000"],
+        &[
+            "--store-failure",
+            "closed",
+            "--redis-timeout-ms",
+            "2000",
+            "--admin",
+            "127.0.0.1:0",
+        ],
     ));
     let c = Client::new();
-    for gw in gws.iter() {
-        until(&c, &gw.url("/shared/open"), &key, StatusCode::OK).await;
-    }
     // counted: 50 a day. 12 clients, 10 requests each, through three gateways.
     let count = |path: &'static str, per_client: usize| {
         let (gws, key) = (gws.clone(), key.clone());
@@ -226,6 +258,21 @@ async fn quotas_and_method_buckets_on_redis_never_over_admit() {
     assert!(
         over.iter()
             .all(|r| r.text() == r#"{"message":"Limit Exceeded"}"#)
+    );
+    // Usage is shared too: any gateway's admin endpoint reports the 50, with the key's name.
+    let today = tollgate_vtl::calendar::iso_date((now_ms() / 86_400_000) as i64);
+    let admin = gws[2].admin.expect("an admin endpoint");
+    let r = c
+        .get(
+            Proto::Http1,
+            &format!("http://{admin}/usage?from={today}&to={today}&key={key_id}&format=csv"),
+        )
+        .await;
+    assert_eq!(
+        r.text(),
+        format!(
+            "api,usage_plan,key_id,key_name,date,requests\nkeys,counted,{key_id},counted,{today},50\n"
+        )
     );
 
     // The stage's method bucket (burst 3, 1/s), hit at once through three gateways by a key
