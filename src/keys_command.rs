@@ -468,26 +468,40 @@ fn usage_from_admin(admin: &str, args: &UsageArgs, query: &UsageQuery) -> ExitCo
         params.push(format!("plan={}", enc(p)));
     }
     let url = format!("{}/usage?{}", admin.trim_end_matches('/'), params.join("&"));
-    let uri: http::Uri = match url.parse() {
-        Ok(u) => u,
-        Err(e) => return fail(format!("`{admin}` is not a URL: {e}")),
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    match admin_request(http::Method::GET, admin, &url) {
+        Ok(body) => {
+            let _ = std::io::stdout().write_all(&body);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+/// `method url` against a gateway's admin endpoint `admin`: the body of a 2xx answer, or why
+/// there was none.
+pub fn admin_request(method: http::Method, admin: &str, url: &str) -> Result<bytes::Bytes, String> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| format!("`{admin}` is not a URL: {e}"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => return fail(e),
-    };
-    let result = runtime.block_on(async move {
+        .map_err(|e| e.to_string())?;
+    let (status, body) = runtime.block_on(async move {
         use http_body_util::BodyExt;
         let client =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                 .build_http::<http_body_util::Empty<bytes::Bytes>>();
-        let resp = tokio::time::timeout(std::time::Duration::from_secs(30), client.get(uri))
-            .await
-            .map_err(|_| "the admin endpoint did not answer within 30 s".to_owned())?
-            .map_err(|e| format!("cannot reach the admin endpoint {admin}: {e}"))?;
+        let request = http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(http_body_util::Empty::new())
+            .map_err(|e| e.to_string())?;
+        let resp =
+            tokio::time::timeout(std::time::Duration::from_secs(30), client.request(request))
+                .await
+                .map_err(|_| "the admin endpoint did not answer within 30 s".to_owned())?
+                .map_err(|e| format!("cannot reach the admin endpoint {admin}: {e}"))?;
         let status = resp.status();
         let body = resp
             .into_body()
@@ -496,16 +510,81 @@ fn usage_from_admin(admin: &str, args: &UsageArgs, query: &UsageQuery) -> ExitCo
             .map_err(|e| e.to_string())?
             .to_bytes();
         Ok::<_, String>((status, body))
-    });
-    match result {
-        Ok((status, body)) if status.is_success() => {
-            let _ = std::io::stdout().write_all(&body);
-            ExitCode::SUCCESS
-        }
-        Ok((status, body)) => fail(format!(
+    })?;
+    if status.is_success() {
+        Ok(body)
+    } else {
+        Err(format!(
             "the admin endpoint answered {status}: {}",
             String::from_utf8_lossy(&body).trim()
-        )),
-        Err(e) => fail(e),
+        ))
+    }
+}
+
+/// `tollgate cache …`
+#[derive(Debug, Subcommand)]
+pub enum CacheCmd {
+    /// Empty a stage's response cache: through a running gateway's admin endpoint (any cache),
+    /// or directly in Redis.
+    Flush {
+        /// The stage.
+        #[arg(long)]
+        stage: String,
+        /// A running gateway's admin endpoint, e.g. http://127.0.0.1:9901.
+        #[arg(long, value_name = "URL", conflicts_with = "store")]
+        admin: Option<String>,
+        /// With --store redis://…: the API whose cache to empty.
+        #[arg(long = "api-name", value_name = "NAME", requires = "store")]
+        api: Option<String>,
+    },
+}
+
+/// Runs `tollgate cache …`.
+pub fn cache(command: CacheCmd, target: &Target) -> ExitCode {
+    let CacheCmd::Flush { stage, admin, api } = command;
+    let enc = |s: &str| {
+        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    if let Some(admin) = admin {
+        let url = format!(
+            "{}/cache/flush?stage={}",
+            admin.trim_end_matches('/'),
+            enc(&stage)
+        );
+        return match admin_request(http::Method::POST, &admin, &url) {
+            Ok(body) => {
+                let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                println!(
+                    "flushed {} entr{} of stage {stage}",
+                    v["flushed"],
+                    if v["flushed"] == 1 { "y" } else { "ies" }
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        };
+    }
+    match (&target.store, api) {
+        (Some(StoreSpec::Redis(url)), Some(api)) => {
+            let flushed = store::redis::RedisKeys::open(url, &target.redis_prefix)
+                .and_then(|mut r| r.flush_cache(&api, &stage));
+            match flushed {
+                Ok(n) => {
+                    println!(
+                        "flushed {n} entr{} of stage {stage}",
+                        if n == 1 { "y" } else { "ies" }
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        (Some(StoreSpec::Redis(_)), None) => {
+            fail("with --store redis://…, say which API: --api-name NAME")
+        }
+        _ => fail(
+            "say which cache: --admin URL (a running gateway; any cache), or --store redis://… \
+             --api-name NAME (the shared cache in Redis)",
+        ),
     }
 }

@@ -5,7 +5,8 @@
 //! - `tollgate serve FILE [--stage S] [--listen ADDR] …`: compile a config-only API (mock and
 //!   http-proxy integrations) into a binary under `target/tollgate-serve/` and run it.
 //! - `tollgate keys create|list|disable|enable|delete|set-plans|import …`: manage API keys in a
-//!   gateway's store; `tollgate usage --from … --to …`: requests per key and day (JSON, CSV).
+//!   gateway's store; `tollgate usage --from … --to …`: requests per key and day (JSON, CSV);
+//!   `tollgate cache flush --stage S`: empty a stage's response cache.
 //! - `tollgate model validate SCHEMA.json DOCUMENT.json` or
 //!   `tollgate model validate --api API.kdl --model NAME DOCUMENT.json`: validate a JSON document
 //!   against a JSON Schema (draft 4) or a model of an API, with the rules the gateway's request
@@ -68,6 +69,13 @@ enum Cmd {
     Keys {
         #[command(subcommand)]
         command: keys_command::KeysCmd,
+        #[command(flatten)]
+        target: keys_command::Target,
+    },
+    /// Manage response caches (empty a stage's cache).
+    Cache {
+        #[command(subcommand)]
+        command: keys_command::CacheCmd,
         #[command(flatten)]
         target: keys_command::Target,
     },
@@ -184,6 +192,7 @@ fn main() -> ExitCode {
         } => template_render(&file, request.as_deref()),
         Cmd::Keys { command, target } => keys_command::keys(command, &target),
         Cmd::Usage { args, target } => keys_command::usage(args, &target),
+        Cmd::Cache { command, target } => keys_command::cache(command, &target),
     }
 }
 

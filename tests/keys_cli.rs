@@ -382,6 +382,12 @@ fn usage_asks_a_running_gateways_admin_endpoint() {
         }
     });
     let admin = format!("http://{addr}");
+    let out = tollgate(&["cache", "flush", "--stage", "prod", "--admin", &admin]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(*seen.lock().unwrap(), "/cache/flush?stage=prod");
+    let out = tollgate(&["cache", "flush", "--stage", "prod"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("say which cache"), "{}", text(&out.stderr));
     let out = tollgate(&[
         "usage",
         "--admin",

@@ -14,6 +14,7 @@ static ROUTES: [RouteSpec; 1] = [RouteSpec {
     resource_path: "/x",
     params: &[],
     api_key_required: false,
+    cache: None,
 }];
 static STAGES: [StageSpec; 1] = [StageSpec {
     name: "prod",
@@ -23,6 +24,7 @@ static STAGES: [StageSpec; 1] = [StageSpec {
         burst: 1_000_000,
     }),
     method_throttles: &[],
+    cache: None,
 }];
 static API: ApiSpec = ApiSpec {
     name: "bench",

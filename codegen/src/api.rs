@@ -166,6 +166,104 @@ fn limited(api: &Api, id: usize) -> bool {
         })
 }
 
+/// Whether `route` may answer from a cache on some stage (the runtime decides per stage).
+fn cached(api: &Api, route: &Route) -> bool {
+    let enabled = match route.cache.as_ref().and_then(|c| c.enabled.as_ref()) {
+        Some(e) => e.value,
+        None => route.cache.is_some() || route.method.value == tollgate_dsl::ir::Method::Get,
+    };
+    enabled && api.stages.iter().any(|s| s.cache.is_some())
+}
+
+/// `Option<StageCacheSpec>` tokens.
+fn stage_cache_spec(c: Option<&tollgate_dsl::ir::StageCache>) -> TokenStream {
+    let c_ = quote!(::tollgate::__codegen);
+    match c {
+        Some(c) => {
+            let (capacity, ttl, require) = (c.capacity.value, c.ttl.value, c.require_authorization);
+            let unauthorized = unauthorized_tokens(c.unauthorized.value);
+            quote!(::core::option::Option::Some(#c_::StageCacheSpec {
+                capacity: #capacity,
+                ttl: #ttl,
+                require_authorization: #require,
+                unauthorized: #unauthorized,
+            }))
+        }
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn unauthorized_tokens(u: tollgate_dsl::ir::UnauthorizedCacheControl) -> TokenStream {
+    use tollgate_dsl::ir::UnauthorizedCacheControl as U;
+    match u {
+        U::FailWith403 => quote!(::tollgate::__codegen::Unauthorized::FailWith403),
+        U::SucceedWithResponseHeader => {
+            quote!(::tollgate::__codegen::Unauthorized::SucceedWithResponseHeader)
+        }
+        U::SucceedWithoutResponseHeader => {
+            quote!(::tollgate::__codegen::Unauthorized::SucceedWithoutResponseHeader)
+        }
+    }
+}
+
+/// The `static` of a method's cache settings, and the tokens naming it in its `RouteSpec`.
+fn method_cache_spec(id: usize, r: &Route) -> (TokenStream, TokenStream) {
+    let Some(c) = &r.cache else {
+        return (quote!(), quote!(::core::option::Option::None));
+    };
+    let opt = |v: Option<TokenStream>| match v {
+        Some(t) => quote!(::core::option::Option::Some(#t)),
+        None => quote!(::core::option::Option::None),
+    };
+    let enabled = opt(c.enabled.as_ref().map(|e| {
+        let v = e.value;
+        quote!(#v)
+    }));
+    let ttl = opt(c.ttl.as_ref().map(|t| {
+        let v = t.value;
+        quote!(#v)
+    }));
+    let require = opt(c.require_authorization.map(|b| quote!(#b)));
+    let unauthorized = opt(c
+        .unauthorized
+        .as_ref()
+        .map(|u| unauthorized_tokens(u.value)));
+    let keys = c.keys.iter().map(|k| {
+        let name = if k.location == ParamLocation::Header {
+            k.name.to_ascii_lowercase()
+        } else {
+            k.name.clone()
+        };
+        let source = match k.location {
+            ParamLocation::Header => quote!(::tollgate::__codegen::KeySource::Header),
+            ParamLocation::Querystring => quote!(::tollgate::__codegen::KeySource::Querystring),
+            ParamLocation::Path => {
+                let i = r
+                    .path
+                    .segments
+                    .iter()
+                    .position(|s| matches!(&s.kind, SegmentKind::Param { name: n, .. } | SegmentKind::Greedy { name: n } if *n == k.name))
+                    .unwrap_or_default();
+                quote!(::tollgate::__codegen::KeySource::Path(#i))
+            }
+        };
+        quote!((#source, #name))
+    });
+    let ident = format_ident!("__TOLLGATE_CACHE_{}", id);
+    (
+        quote! {
+            static #ident: ::tollgate::__codegen::MethodCacheSpec = ::tollgate::__codegen::MethodCacheSpec {
+                enabled: #enabled,
+                ttl: #ttl,
+                require_authorization: #require,
+                unauthorized: #unauthorized,
+                keys: &[#(#keys),*],
+            };
+        },
+        quote!(::core::option::Option::Some(&#ident)),
+    )
+}
+
 /// The route index of a per-method throttle (checked: it names a route).
 fn throttled_route(api: &Api, m: &tollgate_dsl::ir::MethodThrottle) -> Option<usize> {
     let path = m.route_path();
@@ -449,14 +547,19 @@ fn specs(api: &Api, templates: &mut crate::mapping::Templates) -> TokenStream {
         });
         let throttle = throttle_spec(s.throttle.as_ref());
         let methods = method_throttle_specs(api, &s.method_throttles);
+        let cache = stage_cache_spec(s.cache.as_ref());
         quote!(::tollgate::__codegen::StageSpec {
             name: #name,
             variables: &[#(#vars),*],
             throttle: #throttle,
             method_throttles: #methods,
+            cache: #cache,
         })
     });
-    let routes = api.routes.iter().map(|r| {
+    let mut cache_statics = Vec::new();
+    let routes: Vec<TokenStream> = api.routes.iter().enumerate().map(|(id, r)| {
+        let (cache_static, cache) = method_cache_spec(id, r);
+        cache_statics.push(cache_static);
         let method = r.method.value.as_str();
         let path = r.path.to_string();
         let params = r.path.segments.iter().enumerate().filter_map(|(i, s)| {
@@ -468,8 +571,8 @@ fn specs(api: &Api, templates: &mut crate::mapping::Templates) -> TokenStream {
             Some(quote!(::tollgate::__codegen::ParamSpec { name: #name, index: #i, greedy: #greedy }))
         });
         let key = r.api_key_required.is_some();
-        quote!(::tollgate::__codegen::RouteSpec { method: #method, resource_path: #path, params: &[#(#params),*], api_key_required: #key })
-    });
+        quote!(::tollgate::__codegen::RouteSpec { method: #method, resource_path: #path, params: &[#(#params),*], api_key_required: #key, cache: #cache })
+    }).collect();
     let integrations = api.routes.iter().enumerate().filter_map(|(id, r)| match &r.integration {
         Integration::Handler { .. } => None,
         Integration::Http { .. } => crate::mapping::integration_spec(api, id, r, templates),
@@ -526,6 +629,7 @@ fn specs(api: &Api, templates: &mut crate::mapping::Templates) -> TokenStream {
     quote! {
         const __TOLLGATE_STAGES: &[::tollgate::__codegen::StageSpec] = &[#(#stages),*];
         const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[#(#routes),*];
+        #(#cache_statics)*
         #(#integrations)*
     }
 }
@@ -585,38 +689,31 @@ fn gateway_impl(
             }
         });
         let validated = validate_request.is_some();
-        let body = match &r.integration {
+        // `pre` validates (before the cache, as API Gateway looks the cache up after
+        // validation); `call` runs the integration and is what the cache may answer for.
+        let pre_validate = quote!(#(#validate)* #validate_request);
+        let (pre, call) = match &r.integration {
             Integration::Mock { responses, .. } if !responses.is_empty() => {
                 let ident = format_ident!("__TOLLGATE_MOCK_TEMPLATE_{}", id);
-                quote!({
-                    #(#validate)*
-                    #validate_request
-                    ex.mock_template(&#ident, &__TOLLGATE_ROUTES[#id]).await
-                })
+                (
+                    pre_validate,
+                    quote!(ex.mock_template(&#ident, &__TOLLGATE_ROUTES[#id]).await),
+                )
             }
             Integration::Http { .. } => {
                 let ident = format_ident!("__TOLLGATE_HTTP_{}", id);
-                quote!({
-                    #(#validate)*
-                    #validate_request
-                    ex.http_integration(&#ident, &__TOLLGATE_ROUTES[#id]).await
-                })
+                (
+                    pre_validate,
+                    quote!(ex.http_integration(&#ident, &__TOLLGATE_ROUTES[#id]).await),
+                )
             }
             Integration::Mock { .. } => {
                 let ident = format_ident!("__TOLLGATE_MOCK_{}", id);
-                quote!({
-                    #(#validate)*
-                    #validate_request
-                    ::core::result::Result::Ok(ex.mock(&#ident))
-                })
+                (pre_validate, quote!(::core::result::Result::Ok(ex.mock(&#ident))))
             }
             Integration::HttpProxy { .. } => {
                 let ident = format_ident!("__TOLLGATE_PROXY_{}", id);
-                quote!({
-                    #(#validate)*
-                    #validate_request
-                    ex.forward(&#ident).await
-                })
+                (pre_validate, quote!(ex.forward(&#ident).await))
             }
             Integration::Handler { name, .. } => {
                 let h = handlers
@@ -658,16 +755,31 @@ fn gateway_impl(
                 } else {
                     validate_request.clone()
                 };
-                quote! {{
-                    #(#extract)*
-                    #validate_request
-                    #typed_body
-                    let request = ex.into_request(&__TOLLGATE_ROUTES[#id]).await?;
-                    ::tollgate::__codegen::handler_response(
-                        self.handlers.#method(request, #(#args),*).await,
-                    )
-                }}
+                (
+                    quote! {
+                        #(#extract)*
+                        #validate_request
+                        #typed_body
+                    },
+                    quote! {{
+                        let request = ex.into_request(&__TOLLGATE_ROUTES[#id]).await?;
+                        ::tollgate::__codegen::handler_response(
+                            self.handlers.#method(request, #(#args),*).await,
+                        )
+                    }},
+                )
             }
+        };
+        let body = if cached(api, r) {
+            quote!({
+                #pre
+                ex.cached(#id, move |ex| async move { #call }).await
+            })
+        } else {
+            quote!({
+                #pre
+                #call
+            })
         };
         // API keys and throttling come first, as in API Gateway: before validation and the
         // integration; what the admitting limits have left goes out in `RateLimit` headers.

@@ -28,6 +28,7 @@ pub fn check(api: &Api, sink: &mut Sink) {
     check_requests(api, sink);
     crate::check_mapping::check(api, sink);
     crate::check_limits::check(api, sink);
+    crate::check_cache::check(api, sink);
 }
 
 /// The base URI a model is registered under in the [`crate::schema::SchemaSet`]; API Gateway's

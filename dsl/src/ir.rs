@@ -76,6 +76,12 @@ impl Flavor {
 /// Smallest integration timeout API Gateway accepts, in milliseconds.
 pub const MIN_TIMEOUT_MS: u64 = 50;
 
+/// A cached answer's default time to live, in seconds (API Gateway's).
+pub const DEFAULT_CACHE_TTL: u64 = 300;
+
+/// The longest time to live of a cached answer, in seconds (API Gateway's).
+pub const MAX_CACHE_TTL: u64 = 3600;
+
 /// One API: what one `api` node (or one `#[api]` block) describes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Api {
@@ -217,7 +223,93 @@ pub struct Stage {
     pub throttle: Option<Throttle>,
     /// Per-method throttles (`{resourcePath}/{httpMethod}` method settings).
     pub method_throttles: Vec<MethodThrottle>,
+    /// The stage's response cache (`cache capacity=… ttl=…`); `None`: no caching.
+    pub cache: Option<StageCache>,
     /// The span of the `stage` node.
+    pub span: Span,
+}
+
+/// A stage's response cache (API Gateway's stage cache cluster and its `*/*` method settings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageCache {
+    /// Capacity in bytes (bodies and headers of the cached answers).
+    pub capacity: Spanned<u64>,
+    /// Default time to live in seconds (300; 0 turns caching off; at most 3600).
+    pub ttl: Spanned<u64>,
+    /// Whether `Cache-Control: max-age=0` needs authorization to invalidate (default `true`).
+    pub require_authorization: bool,
+    /// What an unauthorized invalidation gets (default `succeed-with-response-header`).
+    pub unauthorized: Spanned<UnauthorizedCacheControl>,
+    /// The span of the `cache` node.
+    pub span: Span,
+}
+
+/// API Gateway's `unauthorizedCacheControlHeaderStrategy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnauthorizedCacheControl {
+    /// `FAIL_WITH_403`: the request is refused.
+    FailWith403,
+    /// `SUCCEED_WITH_RESPONSE_HEADER`: the header is ignored and the answer says so.
+    #[default]
+    SucceedWithResponseHeader,
+    /// `SUCCEED_WITHOUT_RESPONSE_HEADER`: the header is ignored silently.
+    SucceedWithoutResponseHeader,
+}
+
+impl UnauthorizedCacheControl {
+    /// Every strategy.
+    pub const ALL: [UnauthorizedCacheControl; 3] = [
+        UnauthorizedCacheControl::FailWith403,
+        UnauthorizedCacheControl::SucceedWithResponseHeader,
+        UnauthorizedCacheControl::SucceedWithoutResponseHeader,
+    ];
+
+    /// The spelling in the language.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            UnauthorizedCacheControl::FailWith403 => "fail-with-403",
+            UnauthorizedCacheControl::SucceedWithResponseHeader => "succeed-with-response-header",
+            UnauthorizedCacheControl::SucceedWithoutResponseHeader => {
+                "succeed-without-response-header"
+            }
+        }
+    }
+
+    /// Parses the language's spelling.
+    pub fn parse(s: &str) -> Option<UnauthorizedCacheControl> {
+        UnauthorizedCacheControl::ALL
+            .into_iter()
+            .find(|u| u.as_str() == s)
+    }
+}
+
+/// A method's cache settings (`cache` in a method): overrides of the stage's and the cache key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MethodCache {
+    /// `enabled=`; `None`: cached when the stage caches and the method is GET, or when this
+    /// node is written on another method (writing it opts the method in).
+    pub enabled: Option<Spanned<bool>>,
+    /// `ttl=` seconds, replacing the stage's.
+    pub ttl: Option<Spanned<u64>>,
+    /// `require-authorization=`, replacing the stage's.
+    pub require_authorization: Option<bool>,
+    /// `unauthorized=`, replacing the stage's.
+    pub unauthorized: Option<Spanned<UnauthorizedCacheControl>>,
+    /// Request parameters in the cache key (`cacheKeyParameters`), in order.
+    pub keys: Vec<CacheKey>,
+    /// The span of the `cache` node.
+    pub span: Span,
+}
+
+/// A request parameter of the cache key (`method.request.querystring.type` …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheKey {
+    /// Where it is read.
+    pub location: ParamLocation,
+    /// Its name (case-sensitive for query strings, as API Gateway).
+    pub name: String,
+    /// The span of the `key` argument.
     pub span: Span,
 }
 
@@ -312,6 +404,8 @@ pub struct Route {
     /// `api-key-required`: requests need a valid API key in a usage plan bound to the stage.
     /// The span of the node, `None` when no key is required.
     pub api_key_required: Option<Span>,
+    /// The method's cache settings and cache key (`cache …`).
+    pub cache: Option<MethodCache>,
     /// The span of the method node.
     pub span: Span,
 }

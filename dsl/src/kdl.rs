@@ -7,10 +7,11 @@
 
 use crate::diagnostics::Sink;
 use crate::ir::{
-    Api, ApiKeySource, Flavor, Header, Integration, Method, MethodThrottle, Model, ModelOrigin,
-    ParamLocation, ParamType, Passthrough, PathTemplate, PlanStage, Quota, QuotaPeriod,
-    RequestModel, RequestParameter, RequestSpec, Route, Segment, SegmentKind, Span, Spanned, Stage,
-    StageVariable, UriTemplate, UsagePlan, Validator, is_param_name,
+    Api, ApiKeySource, CacheKey, DEFAULT_CACHE_TTL, Flavor, Header, Integration, Method,
+    MethodCache, MethodThrottle, Model, ModelOrigin, ParamLocation, ParamType, Passthrough,
+    PathTemplate, PlanStage, Quota, QuotaPeriod, RequestModel, RequestParameter, RequestSpec,
+    Route, Segment, SegmentKind, Span, Spanned, Stage, StageCache, StageVariable,
+    UnauthorizedCacheControl, UriTemplate, UsagePlan, Validator, is_param_name,
 };
 use ::kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 use miette::{Diagnostic, MietteDiagnostic, SourceSpan};
@@ -229,8 +230,11 @@ fn read_stage(node: &KdlNode, sink: &mut Sink) -> Option<Stage> {
     let mut variables = Vec::new();
     let mut throttle = None;
     let mut method_throttles = Vec::new();
+    let mut cache = None;
     for child in children(node) {
         match child.name().value() {
+            "cache" if cache.is_none() => cache = read_stage_cache(child, sink),
+            "cache" => duplicate(sink, child, "a stage has one `cache`"),
             "variables" => {
                 NodeReader::new(child).finish(sink, "variables");
                 for var in children(child) {
@@ -269,7 +273,13 @@ fn read_stage(node: &KdlNode, sink: &mut Sink) -> Option<Stage> {
                 StageThrottle::Default(t) => throttle = t,
                 StageThrottle::Method(m) => method_throttles.extend(m),
             },
-            other => unknown_node(sink, child, other, "`stage`", &["variables", "throttle"]),
+            other => unknown_node(
+                sink,
+                child,
+                other,
+                "`stage`",
+                &["variables", "throttle", "cache"],
+            ),
         }
     }
     Some(Stage {
@@ -277,6 +287,7 @@ fn read_stage(node: &KdlNode, sink: &mut Sink) -> Option<Stage> {
         variables,
         throttle,
         method_throttles,
+        cache,
         span: to_span(node.span()),
     })
 }
@@ -408,8 +419,11 @@ fn read_method(
     let mut integration = None;
     let mut request = RequestSpec::default();
     let mut api_key_required = None;
+    let mut cache = None;
     for child in children(node) {
         match child.name().value() {
+            "cache" if cache.is_none() => cache = read_method_cache(child, sink),
+            "cache" => duplicate(sink, child, "a method has one `cache`"),
             "api-key-required" if api_key_required.is_none() => {
                 NodeReader::new(child).finish(sink, "api-key-required");
                 no_children(child, sink);
@@ -451,6 +465,7 @@ fn read_method(
                     "request-parameter",
                     "validator",
                     "api-key-required",
+                    "cache",
                 ],
             ),
         }
@@ -471,6 +486,7 @@ fn read_method(
         integration: integration?,
         request,
         api_key_required,
+        cache,
         span: to_span(node.span()),
     })
 }
@@ -529,6 +545,17 @@ fn read_request_parameter(node: &KdlNode, sink: &mut Sink) -> Option<RequestPara
         );
         return None;
     };
+    let (location, name) = parameter_ref(&key, sink)?;
+    Some(RequestParameter {
+        location,
+        name,
+        required: required.unwrap_or(false),
+        span: key.span,
+    })
+}
+
+/// A request parameter written `LOCATION.NAME` (a `method.request.` prefix is allowed).
+fn parameter_ref(key: &Spanned<String>, sink: &mut Sink) -> Option<(ParamLocation, String)> {
     let bare = key
         .value
         .strip_prefix("method.request.")
@@ -542,7 +569,7 @@ fn read_request_parameter(node: &KdlNode, sink: &mut Sink) -> Option<RequestPara
         };
         (!name.is_empty()).then(|| (location, name.to_owned()))
     });
-    let Some((location, name)) = parsed else {
+    if parsed.is_none() {
         sink.error(
             "kdl::bad-parameter",
             format!("`{}` is not a request parameter", key.value),
@@ -550,13 +577,197 @@ fn read_request_parameter(node: &KdlNode, sink: &mut Sink) -> Option<RequestPara
             "expected LOCATION.NAME",
             "write `header.NAME`, `path.NAME` or `querystring.NAME` (a `method.request.` prefix is allowed)",
         );
+    }
+    parsed
+}
+
+/// A boolean property (`#true` / `#false`).
+fn boolean(e: &KdlEntry, sink: &mut Sink, what: &str) -> Option<Spanned<bool>> {
+    match e.value() {
+        KdlValue::Bool(b) => Some(Spanned::new(*b, value_span(e))),
+        other => {
+            sink.error(
+                "kdl::bad-type",
+                format!("`{what}` must be #true or #false, found `{other}`"),
+                value_span(e),
+                "expected a boolean",
+                format!("write `{what}=#true` or `{what}=#false`"),
+            );
+            None
+        }
+    }
+}
+
+/// `unauthorized=fail-with-403|succeed-with-response-header|succeed-without-response-header`.
+fn unauthorized_strategy(
+    e: &KdlEntry,
+    sink: &mut Sink,
+) -> Option<Spanned<UnauthorizedCacheControl>> {
+    let s = string(e, sink, "the unauthorized strategy")?;
+    match UnauthorizedCacheControl::parse(&s.value) {
+        Some(u) => Some(Spanned::new(u, s.span)),
+        None => {
+            let names: Vec<&str> = UnauthorizedCacheControl::ALL
+                .iter()
+                .map(|u| u.as_str())
+                .collect();
+            sink.error(
+                "kdl::bad-value",
+                format!("unknown strategy `{}`", s.value),
+                s.span,
+                "not a strategy",
+                format!(
+                    "use one of: {} (API Gateway's FAIL_WITH_403, SUCCEED_WITH_RESPONSE_HEADER, SUCCEED_WITHOUT_RESPONSE_HEADER)",
+                    names.join(", ")
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// A size in bytes: an integer, or a string with a unit (`"64MiB"`, `"512KB"`, `"1.6GB"`).
+fn byte_size(e: &KdlEntry, sink: &mut Sink, what: &str) -> Option<Spanned<u64>> {
+    let span = value_span(e);
+    let bad = |sink: &mut Sink| {
+        sink.error(
+            "kdl::bad-value",
+            format!("`{what}` is not a size"),
+            span,
+            "expected bytes",
+            "write a number of bytes (`capacity=1048576`) or a string with a unit: `\"64MiB\"`, `\"512KB\"`, `\"0.5GB\"` (KB/MB/GB are powers of 1000, KiB/MiB/GiB of 1024)",
+        );
+    };
+    match e.value() {
+        KdlValue::Integer(i) if *i >= 0 && *i <= i128::from(u64::MAX) => {
+            Some(Spanned::new(*i as u64, span))
+        }
+        KdlValue::String(s) => {
+            let t = s.trim();
+            let split = t
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(t.len());
+            let (number, unit) = t.split_at(split);
+            let factor: f64 = match unit.trim() {
+                "" | "B" => 1.0,
+                "KB" => 1e3,
+                "MB" => 1e6,
+                "GB" => 1e9,
+                "KiB" => 1024.0,
+                "MiB" => 1024.0 * 1024.0,
+                "GiB" => 1024.0 * 1024.0 * 1024.0,
+                _ => {
+                    bad(sink);
+                    return None;
+                }
+            };
+            match number.parse::<f64>() {
+                Ok(n) if n.is_finite() && n >= 0.0 && n * factor < u64::MAX as f64 => {
+                    Some(Spanned::new((n * factor).round() as u64, span))
+                }
+                _ => {
+                    bad(sink);
+                    None
+                }
+            }
+        }
+        _ => {
+            bad(sink);
+            None
+        }
+    }
+}
+
+/// `cache capacity=SIZE [ttl=SECONDS] [require-authorization=#true] [unauthorized=…]` in a stage.
+fn read_stage_cache(node: &KdlNode, sink: &mut Sink) -> Option<StageCache> {
+    let mut n = NodeReader::new(node);
+    let capacity = n.prop("capacity");
+    let ttl = n.prop("ttl");
+    let require = n.prop("require-authorization");
+    let unauthorized = n.prop("unauthorized");
+    n.finish(sink, "cache");
+    no_children(node, sink);
+    let Some(capacity) = capacity else {
+        sink.error(
+            "kdl::missing-property",
+            "a stage's `cache` needs `capacity=`",
+            name_span(node),
+            "capacity missing",
+            "write `cache capacity=\"64MiB\" ttl=300` (API Gateway's smallest cache is 0.5 GB)",
+        );
         return None;
     };
-    Some(RequestParameter {
-        location,
-        name,
-        required: required.unwrap_or(false),
-        span: key.span,
+    // A bad value is reported and its default used, so the checks still see the rest.
+    let capacity = byte_size(capacity, sink, "capacity");
+    let ttl = ttl.and_then(|e| Some(Spanned::new(integer(e, sink, "ttl")?, value_span(e))));
+    let require = require
+        .and_then(|e| boolean(e, sink, "require-authorization"))
+        .map(|b| b.value);
+    let unauthorized = unauthorized.and_then(|e| unauthorized_strategy(e, sink));
+    Some(StageCache {
+        capacity: capacity?,
+        ttl: ttl.unwrap_or_else(|| Spanned::new(DEFAULT_CACHE_TTL, name_span(node))),
+        require_authorization: require.unwrap_or(true),
+        unauthorized: unauthorized
+            .unwrap_or_else(|| Spanned::new(UnauthorizedCacheControl::default(), name_span(node))),
+        span: to_span(node.span()),
+    })
+}
+
+/// `cache [enabled=#true|#false] [ttl=N] [require-authorization=…] [unauthorized=…] { key "LOCATION.NAME" … }`
+/// in a method.
+fn read_method_cache(node: &KdlNode, sink: &mut Sink) -> Option<MethodCache> {
+    let mut n = NodeReader::new(node);
+    let enabled = n.prop("enabled").and_then(|e| boolean(e, sink, "enabled"));
+    let ttl = n
+        .prop("ttl")
+        .and_then(|e| Some(Spanned::new(integer(e, sink, "ttl")?, value_span(e))));
+    let require = n
+        .prop("require-authorization")
+        .and_then(|e| boolean(e, sink, "require-authorization"))
+        .map(|b| b.value);
+    let unauthorized = n
+        .prop("unauthorized")
+        .and_then(|e| unauthorized_strategy(e, sink));
+    n.finish(sink, "cache");
+    let mut keys = Vec::new();
+    for child in children(node) {
+        match child.name().value() {
+            "key" => {
+                let mut k = NodeReader::new(child);
+                let arg = k
+                    .arg(0)
+                    .and_then(|e| string(e, sink, "the cache key parameter"));
+                k.finish(sink, "key");
+                no_children(child, sink);
+                let Some(arg) = arg else {
+                    sink.error(
+                        "kdl::missing-argument",
+                        "`key` needs a request parameter",
+                        name_span(child),
+                        "parameter missing",
+                        "write `key \"querystring.type\"` (or `header.NAME`, `path.NAME`)",
+                    );
+                    continue;
+                };
+                if let Some((location, name)) = parameter_ref(&arg, sink) {
+                    keys.push(CacheKey {
+                        location,
+                        name,
+                        span: arg.span,
+                    });
+                }
+            }
+            other => unknown_node(sink, child, other, "a method's `cache`", &["key"]),
+        }
+    }
+    Some(MethodCache {
+        enabled,
+        ttl,
+        require_authorization: require,
+        unauthorized,
+        keys,
+        span: to_span(node.span()),
     })
 }
 

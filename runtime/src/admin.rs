@@ -8,6 +8,8 @@
 //! | `GET /usage?from=YYYY-MM-DD&to=YYYY-MM-DD[&key=ID][&plan=P][&format=csv]` | requests per key, plan and day |
 //! | `POST /keys/reload` | re-reads the keys now |
 //! | `POST /flush` | writes the counters now (SQLite) |
+//! | `GET /cache` | `CacheHitCount` / `CacheMissCount` per stage and method |
+//! | `POST /cache/flush?stage=NAME` | empties a stage's response cache |
 //!
 //! It refuses connections from anything but loopback addresses, whatever it is bound to.
 
@@ -130,12 +132,65 @@ async fn route(req: http::Request<Incoming>, shared: &Shared, store: &Attached) 
             Ok(()) => json(StatusCode::OK, &serde_json::json!({ "flushed": true })),
             Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e),
         },
-        (_, "/health" | "/keys" | "/usage" | "/keys/reload" | "/flush") => {
-            error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+        (&Method::GET, "/cache") => {
+            let spec = limits.spec;
+            let mut stages = serde_json::Map::new();
+            for (si, stage) in spec.stages.iter().enumerate() {
+                let mut methods = serde_json::Map::new();
+                for (ri, route) in spec.routes.iter().enumerate() {
+                    if !shared.caches.caches(si, ri) {
+                        continue;
+                    }
+                    let s = shared.caches.stats(si, ri);
+                    methods.insert(
+                        format!("{} {}", route.method, route.resource_path),
+                        serde_json::json!({ "CacheHitCount": s.hits(), "CacheMissCount": s.misses() }),
+                    );
+                }
+                if !methods.is_empty() {
+                    stages.insert(stage.name.to_owned(), serde_json::Value::Object(methods));
+                }
+            }
+            json(
+                StatusCode::OK,
+                &serde_json::json!({ "api": spec.name, "stages": stages }),
+            )
         }
+        (&Method::POST, "/cache/flush") => {
+            let query = req.uri().query().unwrap_or("");
+            let stage = query
+                .split('&')
+                .find_map(|p| p.strip_prefix("stage="))
+                .map(|s| {
+                    percent_encoding::percent_decode_str(s)
+                        .decode_utf8_lossy()
+                        .into_owned()
+                });
+            let names: Vec<&str> = limits.spec.stages.iter().map(|s| s.name).collect();
+            let Some(index) = stage
+                .as_deref()
+                .and_then(|s| names.iter().position(|n| *n == s))
+            else {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("say which stage: ?stage=NAME, one of {}", names.join(", ")),
+                );
+            };
+            match shared.caches.flush(index).await {
+                Ok(n) => json(
+                    StatusCode::OK,
+                    &serde_json::json!({ "stage": names[index], "flushed": n }),
+                ),
+                Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e),
+            }
+        }
+        (
+            _,
+            "/health" | "/keys" | "/usage" | "/keys/reload" | "/flush" | "/cache" | "/cache/flush",
+        ) => error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
         _ => error(
             StatusCode::NOT_FOUND,
-            "not found: GET /health, /keys, /usage; POST /keys/reload, /flush",
+            "not found: GET /health, /keys, /usage, /cache; POST /keys/reload, /flush, /cache/flush",
         ),
     }
 }

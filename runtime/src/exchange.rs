@@ -24,6 +24,7 @@ pub(crate) struct Shared {
     pub(crate) api_name: &'static str,
     pub(crate) gateway_responses: &'static [crate::mapping::GatewayResponseSpec],
     pub(crate) limits: crate::limits::Limits,
+    pub(crate) caches: crate::cache::Caches,
     pub(crate) stages: Box<[StageRuntime]>,
     pub(crate) client: ProxyClient,
     pub(crate) max_body_bytes: usize,
@@ -118,6 +119,70 @@ impl Exchange {
         let granted = limits.admit(self.stage, route, key.as_ref()).await?;
         self.api_key = key;
         Ok(granted)
+    }
+
+    /// Runs `fetch` (the route's integration) through the stage's response cache: a fresh
+    /// entry answers instead, concurrent misses share one run (see [`crate::cache`]). Routes
+    /// that do not cache on this stage just run `fetch`.
+    pub async fn cached<F, Fut>(self, route: usize, fetch: F) -> Result<Response, GatewayError>
+    where
+        F: FnOnce(Exchange) -> Fut,
+        Fut: std::future::Future<Output = Result<Response, GatewayError>>,
+    {
+        let shared = self.shared.clone();
+        let caches = &shared.caches;
+        if !caches.caches(self.stage, route) {
+            return fetch(self).await;
+        }
+        let spec = &shared.limits.spec.routes[route];
+        let plan = caches.plan(
+            self.stage,
+            route,
+            self.method,
+            &self.parts.headers,
+            &|source, name| self.key_value(spec, source, name),
+        );
+        let stage = self.stage;
+        caches.serve(stage, route, plan, fetch(self)).await
+    }
+
+    /// A cache-key parameter's value: a path parameter, the query string's values or the
+    /// header's values (joined with `,`), as `$input.params` reads them.
+    fn key_value(
+        &self,
+        route: &RouteSpec,
+        source: crate::cache::KeySource,
+        name: &str,
+    ) -> Option<String> {
+        use crate::cache::KeySource;
+        match source {
+            KeySource::Path(i) => {
+                let p = route.params.iter().find(|p| p.index == i)?;
+                let uri_path = self.parts.uri.path();
+                Some(if p.greedy {
+                    self.path.decoded_tail(uri_path, self.skip + i)
+                } else {
+                    self.path.segment(uri_path, self.skip + i).to_owned()
+                })
+            }
+            KeySource::Querystring => {
+                let values: Vec<String> = crate::mapping::form_pairs(self.parts.uri.query()?)
+                    .filter(|(k, _)| k == name)
+                    .map(|(_, v)| v)
+                    .collect();
+                (!values.is_empty()).then(|| values.join(","))
+            }
+            KeySource::Header => {
+                let values: Vec<String> = self
+                    .parts
+                    .headers
+                    .get_all(name)
+                    .iter()
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                    .collect();
+                (!values.is_empty()).then(|| values.join(","))
+            }
+        }
     }
 
     pub(crate) fn stage(&self) -> &StageRuntime {

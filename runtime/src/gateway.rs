@@ -92,6 +92,8 @@ pub struct StageSpec {
     pub throttle: Option<crate::throttle::ThrottleSpec>,
     /// Per-method throttles: route index and limits.
     pub method_throttles: &'static [(usize, crate::throttle::ThrottleSpec)],
+    /// The stage's response cache.
+    pub cache: Option<crate::cache::StageCacheSpec>,
 }
 
 /// Compile-time description of a route.
@@ -105,6 +107,8 @@ pub struct RouteSpec {
     pub params: &'static [ParamSpec],
     /// Whether requests need an API key in a usage plan bound to the stage.
     pub api_key_required: bool,
+    /// The method's cache settings and cache key.
+    pub cache: Option<&'static crate::cache::MethodCacheSpec>,
 }
 
 /// A path parameter of a route.

@@ -47,7 +47,12 @@ pub struct Digest([u8; 32]);
 impl Digest {
     /// The digest of `value`.
     pub fn of(value: &str) -> Digest {
-        Digest(sha2::Sha256::digest(value.as_bytes()).into())
+        Digest::of_bytes(value.as_bytes())
+    }
+
+    /// The digest of `bytes`.
+    pub fn of_bytes(bytes: &[u8]) -> Digest {
+        Digest(sha2::Sha256::digest(bytes).into())
     }
 
     /// Lower-case hex.

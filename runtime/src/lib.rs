@@ -13,6 +13,7 @@
 //! ([`handler`]) and API Gateway's gateway responses ([`response`]).
 
 pub mod admin;
+pub mod cache;
 pub mod clock;
 pub mod exchange;
 pub mod gateway;
@@ -42,6 +43,7 @@ pub use server::{Bound, ServeError, Server, ServerConfig, StageVariableOverride}
 /// Not a public API: it changes whenever codegen does.
 #[doc(hidden)]
 pub mod __codegen {
+    pub use crate::cache::{KeySource, MethodCacheSpec, StageCacheSpec, Unauthorized};
     pub use crate::exchange::{Exchange, handler_response, with_rate_limit};
     pub use crate::gateway::{ApiSpec, Flavor, Gateway, Method, ParamSpec, RouteSpec, StageSpec};
     pub use crate::handler::{HandlerResult, Request};

@@ -525,7 +525,7 @@ fn resource_id(path: &str) -> String {
 
 pub use tollgate_vtl::env::clf_time;
 
-fn form_pairs(q: &str) -> impl Iterator<Item = (String, String)> + '_ {
+pub(crate) fn form_pairs(q: &str) -> impl Iterator<Item = (String, String)> + '_ {
     q.split('&').filter(|p| !p.is_empty()).map(|p| {
         let (k, v) = p.split_once('=').unwrap_or((p, ""));
         (decode_form(k), decode_form(v))
@@ -994,6 +994,7 @@ static NO_ROUTE: RouteSpec = RouteSpec {
     resource_path: "",
     params: &[],
     api_key_required: false,
+    cache: None,
 };
 
 /// A customised gateway response for `err` on the request `ex` (body not read), if any.

@@ -173,6 +173,9 @@ pub enum ResponseType {
     QuotaExceeded,
     /// The limits' store cannot be reached and the gateway fails closed: 503.
     StoreUnavailable,
+    /// An IAM-style deny (`ACCESS_DENIED`): 403 with a capital-M `Message` body, e.g. an
+    /// unauthorized cache invalidation under `fail-with-403`.
+    AccessDenied,
 }
 
 impl ResponseType {
@@ -193,6 +196,7 @@ impl ResponseType {
             ResponseType::InvalidApiKey => "INVALID_API_KEY",
             ResponseType::QuotaExceeded => "QUOTA_EXCEEDED",
             ResponseType::StoreUnavailable => "DEFAULT_5XX",
+            ResponseType::AccessDenied => "ACCESS_DENIED",
         }
     }
 }
@@ -436,6 +440,14 @@ impl GatewayError {
                 r#"{"message":"Limit Exceeded"}"#,
                 None,
             ),
+            (Flavor::Rest, AccessDenied) => (
+                StatusCode::FORBIDDEN,
+                r#"{"Message":"User is not authorized to access this resource with an explicit deny"}"#,
+                Some("AccessDeniedException"),
+            ),
+            (Flavor::Http, AccessDenied) => {
+                (StatusCode::FORBIDDEN, r#"{"message":"Forbidden"}"#, None)
+            }
             (_, StoreUnavailable) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 r#"{"message":"Service Unavailable"}"#,
@@ -457,7 +469,13 @@ impl GatewayError {
         };
         serde_json::from_str::<Value>(body)
             .ok()
-            .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+            .and_then(|v| {
+                // ACCESS_DENIED answers spell it `Message`.
+                v.get("message")
+                    .or_else(|| v.get("Message"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
             .unwrap_or_default()
     }
 

@@ -283,11 +283,17 @@ impl<G: Gateway> Server<G> {
                  file: they answer 403 until the gateway runs with --api-keys FILE (or another store)"
             );
         }
+        let caches = crate::cache::Caches::new(
+            spec,
+            self.config.clock.clone(),
+            crate::store::cache_backend(spec, &self.config.store).map_err(ServeError::Store)?,
+        );
         let shared = Arc::new(Shared {
             flavor: spec.flavor,
             api_name: spec.name,
             gateway_responses: spec.gateway_responses,
             limits,
+            caches,
             stages,
             client: ProxyClient::new(),
             max_body_bytes: self.config.max_body_bytes,

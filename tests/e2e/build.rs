@@ -16,6 +16,7 @@ fn main() {
         "apis/throttle.kdl",
         "apis/account.kdl",
         "apis/keys.kdl",
+        "apis/cache.kdl",
     ] {
         tollgate_codegen::compile(api).unwrap();
     }

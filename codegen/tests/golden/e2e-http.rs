@@ -84,12 +84,14 @@ const __TOLLGATE_STAGES: &[::tollgate::__codegen::StageSpec] = &[
         variables: &[("upstream", "http://127.0.0.1:9")],
         throttle: ::core::option::Option::None,
         method_throttles: &[],
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::StageSpec {
         name: "beta",
         variables: &[("upstream", "http://127.0.0.1:9")],
         throttle: ::core::option::Option::None,
         method_throttles: &[],
+        cache: ::core::option::Option::None,
     },
 ];
 const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
@@ -104,6 +106,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
             },
         ],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "ANY",
@@ -116,6 +119,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
             },
         ],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
 ];
 static __TOLLGATE_PROXY_1: ::tollgate::__codegen::ProxySpec = ::tollgate::__codegen::ProxySpec {
@@ -175,10 +179,12 @@ impl<H: Http> ::tollgate::__codegen::Gateway for HttpApi<H> {
         match route {
             ::core::option::Option::Some(0usize) => {
                 let id = ex.param::<::std::string::String>("id", 1usize)?;
-                let request = ex.into_request(&__TOLLGATE_ROUTES[0usize]).await?;
-                ::tollgate::__codegen::handler_response(
-                    self.handlers.get_pet(request, id).await,
-                )
+                {
+                    let request = ex.into_request(&__TOLLGATE_ROUTES[0usize]).await?;
+                    ::tollgate::__codegen::handler_response(
+                        self.handlers.get_pet(request, id).await,
+                    )
+                }
             }
             ::core::option::Option::Some(1usize) => ex.forward(&__TOLLGATE_PROXY_1).await,
             _ => {

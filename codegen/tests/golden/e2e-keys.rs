@@ -91,18 +91,21 @@ const __TOLLGATE_STAGES: &[::tollgate::__codegen::StageSpec] = &[
                 },
             ),
         ],
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::StageSpec {
         name: "other",
         variables: &[],
         throttle: ::core::option::Option::None,
         method_throttles: &[],
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::StageSpec {
         name: "bare",
         variables: &[],
         throttle: ::core::option::Option::None,
         method_throttles: &[],
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::StageSpec {
         name: "shared",
@@ -117,6 +120,7 @@ const __TOLLGATE_STAGES: &[::tollgate::__codegen::StageSpec] = &[
                 },
             ),
         ],
+        cache: ::core::option::Option::None,
     },
 ];
 const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
@@ -125,42 +129,49 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         resource_path: "/open",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
         resource_path: "/metered",
         params: &[],
         api_key_required: true,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
         resource_path: "/fast",
         params: &[],
         api_key_required: true,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
         resource_path: "/roomy",
         params: &[],
         api_key_required: true,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
         resource_path: "/guarded",
         params: &[],
         api_key_required: true,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
         resource_path: "/whoami",
         params: &[],
         api_key_required: true,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
         resource_path: "/context",
         params: &[],
         api_key_required: true,
+        cache: ::core::option::Option::None,
     },
 ];
 static __TOLLGATE_MOCK_0: ::tollgate::__codegen::MockSpec = ::tollgate::__codegen::MockSpec {
@@ -460,10 +471,12 @@ impl<H: Keys> ::tollgate::__codegen::Gateway for KeysApi<H> {
                     ::tollgate::__codegen::Response,
                     ::tollgate::__codegen::GatewayError,
                 > = {
-                    let request = ex.into_request(&__TOLLGATE_ROUTES[5usize]).await?;
-                    ::tollgate::__codegen::handler_response(
-                        self.handlers.whoami(request).await,
-                    )
+                    {
+                        let request = ex.into_request(&__TOLLGATE_ROUTES[5usize]).await?;
+                        ::tollgate::__codegen::handler_response(
+                            self.handlers.whoami(request).await,
+                        )
+                    }
                 };
                 __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
             }

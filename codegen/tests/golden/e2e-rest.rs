@@ -114,12 +114,14 @@ const __TOLLGATE_STAGES: &[::tollgate::__codegen::StageSpec] = &[
         variables: &[("upstream", "http://127.0.0.1:9")],
         throttle: ::core::option::Option::None,
         method_throttles: &[],
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::StageSpec {
         name: "other",
         variables: &[("upstream", "http://127.0.0.1:9")],
         throttle: ::core::option::Option::None,
         method_throttles: &[],
+        cache: ::core::option::Option::None,
     },
 ];
 const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
@@ -128,18 +130,21 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         resource_path: "/",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
         resource_path: "/items",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
         resource_path: "/items/special",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -152,6 +157,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
             },
         ],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "DELETE",
@@ -164,6 +170,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
             },
         ],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -176,24 +183,28 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
             },
         ],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
         resource_path: "/teapot",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "ANY",
         resource_path: "/echo",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
         resource_path: "/echo",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "ANY",
@@ -206,6 +217,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
             },
         ],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -223,6 +235,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
             },
         ],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
 ];
 static __TOLLGATE_MOCK_0: ::tollgate::__codegen::MockSpec = ::tollgate::__codegen::MockSpec {
@@ -370,24 +383,30 @@ impl<H: Rest> ::tollgate::__codegen::Gateway for RestApi<H> {
             }
             ::core::option::Option::Some(3usize) => {
                 let id = ex.param::<u32>("id", 1usize)?;
-                let request = ex.into_request(&__TOLLGATE_ROUTES[3usize]).await?;
-                ::tollgate::__codegen::handler_response(
-                    self.handlers.get_item(request, id).await,
-                )
+                {
+                    let request = ex.into_request(&__TOLLGATE_ROUTES[3usize]).await?;
+                    ::tollgate::__codegen::handler_response(
+                        self.handlers.get_item(request, id).await,
+                    )
+                }
             }
             ::core::option::Option::Some(4usize) => {
                 let id = ex.param::<u32>("id", 1usize)?;
-                let request = ex.into_request(&__TOLLGATE_ROUTES[4usize]).await?;
-                ::tollgate::__codegen::handler_response(
-                    self.handlers.fail(request, id).await,
-                )
+                {
+                    let request = ex.into_request(&__TOLLGATE_ROUTES[4usize]).await?;
+                    ::tollgate::__codegen::handler_response(
+                        self.handlers.fail(request, id).await,
+                    )
+                }
             }
             ::core::option::Option::Some(5usize) => {
                 let path = ex.greedy_param(1usize);
-                let request = ex.into_request(&__TOLLGATE_ROUTES[5usize]).await?;
-                ::tollgate::__codegen::handler_response(
-                    self.handlers.file(request, path).await,
-                )
+                {
+                    let request = ex.into_request(&__TOLLGATE_ROUTES[5usize]).await?;
+                    ::tollgate::__codegen::handler_response(
+                        self.handlers.file(request, path).await,
+                    )
+                }
             }
             ::core::option::Option::Some(6usize) => {
                 ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_6))

@@ -77,6 +77,7 @@ const __TOLLGATE_STAGES: &[::tollgate::__codegen::StageSpec] = &[
         variables: &[("up", "http://127.0.0.1:9")],
         throttle: ::core::option::Option::None,
         method_throttles: &[],
+        cache: ::core::option::Option::None,
     },
 ];
 const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
@@ -85,6 +86,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         resource_path: "/c1",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -97,54 +99,63 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
             },
         ],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
         resource_path: "/pass/json-nt",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
         resource_path: "/pass/json-never",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
         resource_path: "/pass/xml",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
         resource_path: "/pass/xml-nt",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
         resource_path: "/pass/none",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
         resource_path: "/pass/none-never",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
         resource_path: "/grocery",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
         resource_path: "/c8",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -157,18 +168,21 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
             },
         ],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
         resource_path: "/strict",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
         resource_path: "/mock",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
 ];
 static __TOLLGATE_HTTP_0: ::tollgate::__codegen::HttpSpec = ::tollgate::__codegen::HttpSpec {

@@ -77,6 +77,7 @@ const __TOLLGATE_STAGES: &[::tollgate::__codegen::StageSpec] = &[
         variables: &[],
         throttle: ::core::option::Option::None,
         method_throttles: &[],
+        cache: ::core::option::Option::None,
     },
 ];
 const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
@@ -85,12 +86,14 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         resource_path: "/ping",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "HEAD",
         resource_path: "/ping",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
 ];
 static __TOLLGATE_MOCK_0: ::tollgate::__codegen::MockSpec = ::tollgate::__codegen::MockSpec {

@@ -160,12 +160,14 @@ const __TOLLGATE_STAGES: &[::tollgate::__codegen::StageSpec] = &[
         variables: &[("upstream", "http://127.0.0.1:9000")],
         throttle: ::core::option::Option::None,
         method_throttles: &[],
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::StageSpec {
         name: "dev",
         variables: &[("upstream", "http://127.0.0.1:9001")],
         throttle: ::core::option::Option::None,
         method_throttles: &[],
+        cache: ::core::option::Option::None,
     },
 ];
 const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
@@ -174,12 +176,14 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         resource_path: "/pets",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
         resource_path: "/pets",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -192,24 +196,28 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
             },
         ],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
         resource_path: "/inventory",
         params: &[],
         api_key_required: true,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
         resource_path: "/status",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
         resource_path: "/greeting",
         params: &[],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "ANY",
@@ -222,6 +230,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
             },
         ],
         api_key_required: false,
+        cache: ::core::option::Option::None,
     },
 ];
 static __TOLLGATE_MOCK_3: ::tollgate::__codegen::MockSpec = ::tollgate::__codegen::MockSpec {
@@ -847,17 +856,21 @@ impl<H: Petstore> ::tollgate::__codegen::Gateway for PetstoreApi<H> {
                 let body: models::NewPet = ex
                     .validated_body(&__TOLLGATE_VALIDATION_1)
                     .await?;
-                let request = ex.into_request(&__TOLLGATE_ROUTES[1usize]).await?;
-                ::tollgate::__codegen::handler_response(
-                    self.handlers.create_pet(request, body).await,
-                )
+                {
+                    let request = ex.into_request(&__TOLLGATE_ROUTES[1usize]).await?;
+                    ::tollgate::__codegen::handler_response(
+                        self.handlers.create_pet(request, body).await,
+                    )
+                }
             }
             ::core::option::Option::Some(2usize) => {
                 let pet_id = ex.param::<::std::string::String>("petId", 1usize)?;
-                let request = ex.into_request(&__TOLLGATE_ROUTES[2usize]).await?;
-                ::tollgate::__codegen::handler_response(
-                    self.handlers.get_pet(request, pet_id).await,
-                )
+                {
+                    let request = ex.into_request(&__TOLLGATE_ROUTES[2usize]).await?;
+                    ::tollgate::__codegen::handler_response(
+                        self.handlers.get_pet(request, pet_id).await,
+                    )
+                }
             }
             ::core::option::Option::Some(3usize) => {
                 let mut ex = ex;

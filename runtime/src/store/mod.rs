@@ -249,6 +249,24 @@ pub fn open_config(config: &StoreConfig) -> Result<Box<dyn KeyStore>, StoreError
     }
 }
 
+/// The response cache's backend for `config`: Redis when the store is Redis (shared by every
+/// instance), else `None` (this process's memory).
+pub(crate) fn cache_backend(
+    spec: &'static crate::gateway::ApiSpec,
+    config: &StoreConfig,
+) -> Result<Option<crate::cache::Backend>, StoreError> {
+    match &config.spec {
+        #[cfg(feature = "redis")]
+        StoreSpec::Redis(url) if spec.stages.iter().any(|s| s.cache.is_some()) => Ok(Some(
+            crate::cache::Backend::Redis(redis::RedisCache::new(spec, url, config)?),
+        )),
+        _ => {
+            let _ = spec;
+            Ok(None)
+        }
+    }
+}
+
 /// A new key to create.
 #[derive(Debug, Clone, Default)]
 pub struct NewKey {

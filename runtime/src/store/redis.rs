@@ -95,6 +95,35 @@ impl RedisKeys {
     }
 }
 
+impl RedisKeys {
+    /// Deletes every cached answer of `stage` of `api` (what a gateway's
+    /// `POST /cache/flush` does); how many there were.
+    pub fn flush_cache(&mut self, api: &str, stage: &str) -> Result<u64, StoreError> {
+        let pattern = format!("{}:{api}:c:{stage}:*", self.prefix);
+        let mut cursor: u64 = 0;
+        let mut removed = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = self.with(|c| {
+                redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(&pattern)
+                    .arg("COUNT")
+                    .arg(500)
+                    .query(c)
+            })?;
+            if !keys.is_empty() {
+                let n: u64 = self.with(|c| redis::cmd("UNLINK").arg(&keys).query(c))?;
+                removed += n;
+            }
+            if next == 0 {
+                return Ok(removed);
+            }
+            cursor = next;
+        }
+    }
+}
+
 impl KeyStore for RedisKeys {
     fn version(&mut self) -> Result<String, StoreError> {
         let key = format!("{}:keys:version", self.prefix);
@@ -446,5 +475,208 @@ fn interpret(reply: &[i64], steps: &[Step], now_ms: u64) -> Result<RateLimits, R
         _ => Err(Refusal::Unavailable(format!(
             "unexpected reply from the decision script: {reply:?}"
         ))),
+    }
+}
+
+/// The response cache in Redis: entries under `P:API:c:STAGE:KEY` with Redis's own expiry,
+/// and a short lock per key so one instance fetches a missing entry while the others wait.
+#[derive(Debug)]
+pub struct RedisCache {
+    conn: ConnectionManager,
+    /// `P:API:c:`
+    base: String,
+    timeout: Duration,
+    down: AtomicBool,
+}
+
+/// What [`RedisCache::lock`] got.
+#[derive(Debug)]
+pub(crate) enum Lock {
+    /// This instance fetches; the token unlocks.
+    Held(String),
+    /// Another instance fetches.
+    Busy,
+    /// Redis did not answer: fetch without coordinating.
+    Unavailable,
+}
+
+/// How long a fetch may hold a key's lock (a crashed holder frees it after this).
+const LOCK_MS: u64 = 30_000;
+
+impl RedisCache {
+    /// A cache for `spec` in the Redis at `url` (connects lazily).
+    pub(crate) fn new(
+        spec: &'static ApiSpec,
+        url: &str,
+        config: &StoreConfig,
+    ) -> Result<RedisCache, StoreError> {
+        let client = redis::Client::open(url).map_err(backend)?;
+        let manager = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(config.redis_timeout.max(Duration::from_millis(50))))
+            .set_response_timeout(None)
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(50))
+            .set_max_delay(Duration::from_millis(500));
+        Ok(RedisCache {
+            conn: ConnectionManager::new_lazy_with_config(client, manager).map_err(backend)?,
+            base: format!("{}:{}:c:", config.redis_prefix, spec.name),
+            timeout: config.redis_timeout,
+            down: AtomicBool::new(false),
+        })
+    }
+
+    fn key(&self, stage: &str, key: &[u8]) -> String {
+        let digest = crate::keys::Digest::of_bytes(key).to_hex();
+        format!("{}{stage}:{digest}", self.base)
+    }
+
+    /// Runs one command within the deadline; failures are logged once and read as `None`.
+    async fn run<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Option<T> {
+        let mut conn = self.conn.clone();
+        self.deadline(cmd.query_async::<T>(&mut conn)).await
+    }
+
+    /// Runs a pipeline within the deadline (as [`RedisCache::run`]).
+    async fn run_pipe<T: redis::FromRedisValue>(&self, pipe: &redis::Pipeline) -> Option<T> {
+        let mut conn = self.conn.clone();
+        self.deadline(pipe.query_async::<T>(&mut conn)).await
+    }
+
+    async fn deadline<T>(
+        &self,
+        f: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Option<T> {
+        match tokio::time::timeout(self.timeout, f).await {
+            Ok(Ok(v)) => {
+                if self.down.swap(false, Ordering::Relaxed) {
+                    tracing::info!(cache = %self.base, "Redis answers again; caching resumes");
+                }
+                Some(v)
+            }
+            Ok(Err(e)) => self.failed(e.to_string()),
+            Err(_) => self.failed(format!("no answer within {:?}", self.timeout)),
+        }
+    }
+
+    fn failed<T>(&self, why: String) -> Option<T> {
+        if !self.down.swap(true, Ordering::Relaxed) {
+            tracing::error!(cache = %self.base, error = %why, "Redis cache unavailable; answering without it");
+        }
+        None
+    }
+
+    /// The entry of `key`, with its remaining TTL turned into an expiry on the gateway's clock.
+    pub(crate) async fn get(
+        &self,
+        stage: &str,
+        key: &[u8],
+        now: u64,
+    ) -> Option<std::sync::Arc<crate::cache::Entry>> {
+        let k = self.key(stage, key);
+        let (bytes, pttl): (Option<Vec<u8>>, i64) = self
+            .run_pipe(redis::pipe().cmd("GET").arg(&k).cmd("PTTL").arg(&k))
+            .await?;
+        let ttl = Duration::from_millis(pttl.max(0) as u64);
+        crate::cache::Entry::decode(&bytes?, now + ttl.as_nanos() as u64, ttl)
+            .map(std::sync::Arc::new)
+    }
+
+    /// Stores `entry` for `ttl`.
+    pub(crate) async fn put(
+        &self,
+        stage: &str,
+        key: &[u8],
+        entry: &crate::cache::Entry,
+        ttl: Duration,
+    ) {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key(stage, key))
+            .arg(entry.encode())
+            .arg("PX")
+            .arg(ttl.as_millis().max(1) as u64);
+        let _: Option<()> = self.run(&cmd).await;
+    }
+
+    /// Takes the fetch lock of `key`.
+    pub(crate) async fn lock(&self, stage: &str, key: &[u8]) -> Lock {
+        let token = crate::keys::generate_id().unwrap_or_else(|_| "lock".to_owned());
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(format!("{}:lock", self.key(stage, key)))
+            .arg(&token)
+            .arg("NX")
+            .arg("PX")
+            .arg(LOCK_MS);
+        match self.run::<Option<String>>(&cmd).await {
+            Some(Some(_)) => Lock::Held(token),
+            Some(None) => Lock::Busy,
+            None => Lock::Unavailable,
+        }
+    }
+
+    /// Releases the lock of `key` if this instance still holds it.
+    pub(crate) async fn unlock(&self, stage: &str, key: &[u8], token: &str) {
+        const UNLOCK: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(UNLOCK)
+            .arg(1)
+            .arg(format!("{}:lock", self.key(stage, key)))
+            .arg(token);
+        let _: Option<i64> = self.run(&cmd).await;
+    }
+
+    /// Waits for the entry another instance is fetching: polls until it appears, the lock is
+    /// gone without one, or the lock's lifetime has passed.
+    pub(crate) async fn wait(
+        &self,
+        stage: &str,
+        key: &[u8],
+        now: impl Fn() -> u64,
+    ) -> Option<std::sync::Arc<crate::cache::Entry>> {
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(2);
+        let lock_key = format!("{}:lock", self.key(stage, key));
+        while started.elapsed() < Duration::from_millis(LOCK_MS) {
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(50));
+            if let Some(e) = self.get(stage, key, now()).await {
+                return Some(e);
+            }
+            let held: Option<i64> = self.run(redis::cmd("EXISTS").arg(&lock_key)).await;
+            if held != Some(1) {
+                return self.get(stage, key, now()).await;
+            }
+        }
+        None
+    }
+
+    /// Deletes every entry of `stage`; how many there were.
+    pub(crate) async fn flush(&self, stage: &str) -> Result<u64, String> {
+        let pattern = format!("{}{stage}:*", self.base);
+        let mut conn = self.conn.clone();
+        let mut cursor: u64 = 0;
+        let mut removed = 0u64;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(500)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| format!("redis: {e}"))?;
+            if !keys.is_empty() {
+                let n: u64 = redis::cmd("UNLINK")
+                    .arg(&keys)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(|e| format!("redis: {e}"))?;
+                removed += n;
+            }
+            if next == 0 {
+                return Ok(removed);
+            }
+            cursor = next;
+        }
     }
 }

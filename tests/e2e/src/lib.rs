@@ -52,6 +52,70 @@ pub mod apis {
     pub mod keys {
         tollgate::include_api!("keys");
     }
+    /// `apis/cache.kdl`
+    pub mod cache {
+        tollgate::include_api!("cached");
+    }
+}
+
+/// Handlers of the cache test API: each call is numbered, so a cached answer shows the number
+/// of the call that made it.
+#[derive(Debug, Default, Clone)]
+pub struct CacheHandlers {
+    calls: Arc<AtomicUsize>,
+}
+
+impl CacheHandlers {
+    /// How many times handlers ran.
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    fn answer(&self, request: &Request, extra: serde_json::Value) -> HandlerResult {
+        let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        let pad = request
+            .query("pad")
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(0);
+        let mut r = response::json(
+            StatusCode::OK,
+            &serde_json::json!({
+                "call": call,
+                "path": request.uri().path(),
+                "extra": extra,
+                "pad": "x".repeat(pad),
+            }),
+        );
+        r.headers_mut()
+            .insert("x-from", http::HeaderValue::from_static("handler"));
+        Ok(r)
+    }
+}
+
+impl apis::cache::Cached for CacheHandlers {
+    async fn counter(&self, request: Request) -> HandlerResult {
+        self.answer(&request, serde_json::Value::Null)
+    }
+
+    async fn item(&self, request: Request, id: String) -> HandlerResult {
+        self.answer(&request, serde_json::json!({ "id": id }))
+    }
+
+    async fn big(&self, request: Request) -> HandlerResult {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let _ = request;
+        Ok(response::text(StatusCode::OK, vec![b'b'; 1_048_577]))
+    }
+
+    async fn slow(&self, request: Request) -> HandlerResult {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        self.answer(&request, serde_json::Value::Null)
+    }
+
+    async fn whoami(&self, request: Request) -> HandlerResult {
+        let id = request.context().api_key_id.as_deref().map(str::to_owned);
+        self.answer(&request, serde_json::json!({ "apiKeyId": id }))
+    }
 }
 
 /// Handlers of the keys test API: `whoami` answers with the key id the gateway admitted.
@@ -633,8 +697,14 @@ pub struct GatewayProcess {
 impl GatewayProcess {
     /// Starts `binary` with `args` (plus `--listen 127.0.0.1:0`) and waits until it listens.
     pub fn spawn(binary: &str, args: &[&str]) -> GatewayProcess {
+        GatewayProcess::spawn_env(binary, &[], args)
+    }
+
+    /// [`GatewayProcess::spawn`] with environment variables (`E2E_API=cache` picks the API).
+    pub fn spawn_env(binary: &str, env: &[(&str, &str)], args: &[&str]) -> GatewayProcess {
         use std::io::BufRead;
         let mut child = std::process::Command::new(binary)
+            .envs(env.iter().copied())
             .args(["--listen", "127.0.0.1:0", "--log", "warn"])
             .args(args)
             .stdout(std::process::Stdio::piped())

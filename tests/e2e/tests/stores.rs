@@ -393,3 +393,89 @@ async fn redis_down_fails_open_and_recovers() {
     let r = until(&c, &url, &key, StatusCode::TOO_MANY_REQUESTS).await;
     assert_eq!(r.header("ratelimit-policy"), Some(r#""burst";q=1;w=1"#));
 }
+
+/// Two gateway processes share one cache in Redis: 100 concurrent misses through both make one
+/// upstream call, an entry one fetched is a hit on the other, and a flush empties it for both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_gateways_share_a_redis_cache_and_fetch_a_missing_entry_once() {
+    let Some(redis) =
+        RedisServer::start("two_gateways_share_a_redis_cache_and_fetch_a_missing_entry_once")
+    else {
+        return;
+    };
+    let up = tollgate_e2e::Upstream::start().await;
+    let upstream = format!("upstream={}", up.url());
+    let url = redis.url();
+    let gws = Arc::new(
+        (0..2)
+            .map(|_| {
+                GatewayProcess::spawn_env(
+                    GATEWAY,
+                    &[("E2E_API", "cache")],
+                    &[
+                        "--store",
+                        &url,
+                        "--stage-var",
+                        &upstream,
+                        "--admin",
+                        "127.0.0.1:0",
+                    ],
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let gws = gws.clone();
+        tasks.push(tokio::spawn(async move {
+            let proto = if i % 2 == 0 {
+                Proto::Http1
+            } else {
+                Proto::Http2
+            };
+            Client::new()
+                .get(proto, &gws[i % 2].url("/test/proxy/report?sleep_ms=300"))
+                .await
+        }));
+    }
+    let mut bodies = Vec::new();
+    for t in tasks {
+        let r = t.await.expect("request");
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        bodies.push(r.body);
+    }
+    eprintln!(
+        "100 concurrent misses through 2 gateways: {} upstream call(s)",
+        up.hits()
+    );
+    assert_eq!(up.hits(), 1);
+    assert!(bodies.iter().all(|b| *b == bodies[0]));
+    let c = Client::new();
+    for gw in gws.iter() {
+        let r = c.get(Proto::Http1, &gw.url("/test/proxy/report")).await;
+        assert_eq!(r.header("x-tollgate-cache"), Some("hit"));
+        assert_eq!(r.body, bodies[0]);
+    }
+    // Flushing through one gateway's admin endpoint empties the stage for both.
+    let admin = gws[0].admin.expect("an admin endpoint");
+    let r = c
+        .request(
+            Proto::Http1,
+            Method::POST,
+            &format!("http://{admin}/cache/flush?stage=test"),
+            &[],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.json()["flushed"].as_u64().unwrap() >= 1);
+    let r = c.get(Proto::Http1, &gws[1].url("/test/proxy/report")).await;
+    assert_eq!(r.header("x-tollgate-cache"), Some("miss"));
+    assert_eq!(up.hits(), 2);
+    // `tollgate cache flush --store redis://… --api-name cached --stage test` does the same
+    // without a gateway.
+    let mut keys = tollgate::store::redis::RedisKeys::open(&redis.url(), "tollgate").unwrap();
+    assert_eq!(keys.flush_cache("cached", "test").unwrap(), 1);
+    let r = c.get(Proto::Http1, &gws[0].url("/test/proxy/report")).await;
+    assert_eq!(r.header("x-tollgate-cache"), Some("miss"));
+}
