@@ -387,7 +387,11 @@ fn usage_asks_a_running_gateways_admin_endpoint() {
     assert_eq!(*seen.lock().unwrap(), "/cache/flush?stage=prod");
     let out = tollgate(&["cache", "flush", "--stage", "prod"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("say which cache"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("say which cache"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = tollgate(&[
         "usage",
         "--admin",

@@ -105,8 +105,10 @@ impl Entry {
         let mut r = http::Response::new(Body::Full(self.body.clone()));
         *r.status_mut() = self.status;
         *r.headers_mut() = self.headers.clone();
-        r.headers_mut()
-            .insert(CACHE_STATUS_HEADER, HeaderValue::from_static(status));
+        r.headers_mut().insert(
+            http::HeaderName::from_static(CACHE_STATUS_HEADER),
+            HeaderValue::from_static(status),
+        );
         r
     }
 
@@ -174,6 +176,8 @@ impl Entry {
 /// A route's cache settings on one stage, resolved.
 #[derive(Debug, Clone)]
 struct RouteCache {
+    /// The whole key when the method has no key parameters (one entry per route).
+    fixed_key: Option<Bytes>,
     ttl: Duration,
     require_authorization: bool,
     unauthorized: Unauthorized,
@@ -202,7 +206,7 @@ impl Stats {
 }
 
 /// One stage's cache in this process: size-bounded (bytes), least recently used out first.
-type MemoryCache = moka::sync::Cache<Bytes, Arc<Entry>>;
+type MemoryCache = moka::sync::Cache<Bytes, Arc<Entry>, foldhash::fast::RandomState>;
 
 /// Where entries live.
 #[derive(Debug)]
@@ -255,7 +259,7 @@ impl Caches {
         let routes: Box<[Option<RouteCache>]> = spec
             .stages
             .iter()
-            .flat_map(|s| (0..n).map(move |r| resolve(s.cache, &spec.routes[r])))
+            .flat_map(|s| (0..n).map(move |r| resolve(s.cache, &spec.routes[r], r)))
             .collect();
         let backend = redis.unwrap_or_else(|| {
             Backend::Memory(
@@ -269,7 +273,9 @@ impl Caches {
                                 .weigher(|_: &Bytes, e: &Arc<Entry>| e.weight())
                                 .eviction_policy(moka::policy::EvictionPolicy::lru())
                                 .expire_after(EntryExpiry)
-                                .build(),
+                                // Keys are short and not chosen by attackers alone (the
+                                // route id leads): a fast hash, not SipHash.
+                                .build_with_hasher(foldhash::fast::RandomState::default()),
                         )
                     })
                     .collect(),
@@ -380,7 +386,10 @@ impl Caches {
             false
         };
         Plan::Use {
-            key: cache_key(route, rc.keys, key_values),
+            key: match &rc.fixed_key {
+                Some(k) => k.clone(),
+                None => cache_key(route, rc.keys, key_values),
+            },
             refresh,
             warning,
         }
@@ -580,8 +589,10 @@ fn wants_refresh(headers: &HeaderMap) -> bool {
 }
 
 fn mark(mut r: Response, status: &'static str) -> Response {
-    r.headers_mut()
-        .insert(CACHE_STATUS_HEADER, HeaderValue::from_static(status));
+    r.headers_mut().insert(
+        http::HeaderName::from_static(CACHE_STATUS_HEADER),
+        HeaderValue::from_static(status),
+    );
     r
 }
 
@@ -656,7 +667,11 @@ async fn buffer(
     })
 }
 
-fn resolve(stage: Option<StageCacheSpec>, route: &crate::gateway::RouteSpec) -> Option<RouteCache> {
+fn resolve(
+    stage: Option<StageCacheSpec>,
+    route: &crate::gateway::RouteSpec,
+    route_index: usize,
+) -> Option<RouteCache> {
     let stage = stage?;
     let method = route.cache;
     let enabled = match method.and_then(|m| m.enabled) {
@@ -667,7 +682,11 @@ fn resolve(stage: Option<StageCacheSpec>, route: &crate::gateway::RouteSpec) -> 
     if !enabled || ttl == 0 {
         return None;
     }
+    let keys = method.map(|m| m.keys).unwrap_or(&[]);
     Some(RouteCache {
+        fixed_key: keys
+            .is_empty()
+            .then(|| cache_key(route_index, keys, &|_, _| None)),
         ttl: Duration::from_secs(ttl.min(MAX_TTL_SECS)),
         require_authorization: method
             .and_then(|m| m.require_authorization)
@@ -675,7 +694,7 @@ fn resolve(stage: Option<StageCacheSpec>, route: &crate::gateway::RouteSpec) -> 
         unauthorized: method
             .and_then(|m| m.unauthorized)
             .unwrap_or(stage.unauthorized),
-        keys: method.map(|m| m.keys).unwrap_or(&[]),
+        keys,
         get_only: route.method == "ANY",
     })
 }

@@ -279,10 +279,10 @@ pub fn with_rate_limit(mut r: Response, limits: crate::limits::RateLimits) -> Re
     let (policy, state) = limits.header_values();
     let h = r.headers_mut();
     if let Some(v) = policy {
-        h.insert("ratelimit-policy", v);
+        h.insert(http::HeaderName::from_static("ratelimit-policy"), v);
     }
     if let Some(v) = state {
-        h.insert("ratelimit", v);
+        h.insert(http::HeaderName::from_static("ratelimit"), v);
     }
     r
 }

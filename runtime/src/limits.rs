@@ -498,7 +498,7 @@ impl Limits {
     ) -> Result<Authenticated, Refusal> {
         let value = match self.spec.api_key_source {
             ApiKeySource::Header => headers
-                .get("x-api-key")
+                .get(http::HeaderName::from_static("x-api-key"))
                 .and_then(|v| v.to_str().ok())
                 .filter(|v| !v.is_empty()),
             // Checked at build time: no API can choose this source until authorizers exist.

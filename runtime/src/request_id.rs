@@ -4,7 +4,13 @@
 //! Like API Gateway, a client may choose its own id by sending `x-amzn-RequestId` in UUID form;
 //! anything else is ignored and a fresh id is drawn.
 
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+/// `x-amzn-RequestId`, as a constant (a `&str` name is parsed on every use).
+pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-amzn-requestid");
+
+/// `x-amz-apigw-id`, as a constant.
+pub static EXTENDED_ID_HEADER: HeaderName = HeaderName::from_static("x-amz-apigw-id");
 
 /// A request id in its 36-character hyphenated UUID form.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -38,7 +44,7 @@ impl RequestId {
     /// The client's `x-amzn-RequestId` when it is a UUID, else a fresh one.
     pub fn from_headers(headers: &HeaderMap) -> RequestId {
         headers
-            .get("x-amzn-requestid")
+            .get(&REQUEST_ID_HEADER)
             .and_then(|v| RequestId::parse(v.as_bytes()))
             .unwrap_or_else(RequestId::new)
     }

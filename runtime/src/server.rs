@@ -527,13 +527,15 @@ impl<G: Gateway> Inner<G> {
                 custom.unwrap_or_else(|| e.into_response(flavor))
             }
         };
-        response
-            .headers_mut()
-            .insert("x-amzn-requestid", request_id.header_value());
+        response.headers_mut().insert(
+            &crate::request_id::REQUEST_ID_HEADER,
+            request_id.header_value(),
+        );
         if flavor == Flavor::Rest {
-            response
-                .headers_mut()
-                .insert("x-amz-apigw-id", extended_id.header_value());
+            response.headers_mut().insert(
+                &crate::request_id::EXTENDED_ID_HEADER,
+                extended_id.header_value(),
+            );
         }
         if method == Method::Head {
             strip_body(&mut response);
