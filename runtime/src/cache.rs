@@ -397,19 +397,20 @@ impl Caches {
 
     /// Answers a request as `plan` says: from the cache, or by running `fetch` (the
     /// integration) once for every request waiting on the same key.
-    pub(crate) async fn serve<Fut>(
+    pub(crate) async fn serve<F, Fut>(
         &self,
         stage: usize,
         route: usize,
         plan: Plan,
-        fetch: Fut,
+        fetch: F,
     ) -> Result<Response, GatewayError>
     where
+        F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Response, GatewayError>>,
     {
         let (key, refresh, warning) = match plan {
-            Plan::Off => return fetch.await,
-            Plan::Bypass => return fetch.await.map(|r| mark(r, "bypass")),
+            Plan::Off => return fetch().await,
+            Plan::Bypass => return fetch().await.map(|r| mark(r, "bypass")),
             Plan::Denied(e) => return Err(e),
             Plan::Use {
                 key,
@@ -418,7 +419,7 @@ impl Caches {
             } => (key, refresh, warning),
         };
         let Some(rc) = self.route(stage, route) else {
-            return fetch.await;
+            return fetch().await;
         };
         let stats = self.stats(stage, route);
         if !refresh && let Some(entry) = self.lookup(stage, &key).await {
@@ -433,8 +434,9 @@ impl Caches {
 
     /// Runs `fetch` unless a fetch of `key` is in progress (then waits for its answer); stores
     /// a storable answer.
-    async fn fetch_once<Fut>(&self, stage: usize, key: Bytes, ttl: Duration, fetch: Fut) -> Fetched
+    async fn fetch_once<F, Fut>(&self, stage: usize, key: Bytes, ttl: Duration, fetch: F) -> Fetched
     where
+        F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Response, GatewayError>>,
     {
         // Lead the fetch of `key`, or follow the one in progress (the lock is never held
@@ -475,14 +477,15 @@ impl Caches {
     }
 
     /// The leader's fetch; with Redis, one instance fetches while the others wait for its entry.
-    async fn fetch_shared<Fut>(
+    async fn fetch_shared<F, Fut>(
         &self,
         stage: usize,
         key: &Bytes,
         ttl: Duration,
-        fetch: Fut,
+        fetch: F,
     ) -> Fetched
     where
+        F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Response, GatewayError>>,
     {
         #[cfg(feature = "redis")]
@@ -506,7 +509,7 @@ impl Caches {
             Backend::Memory(_) => None,
         };
         let result = async {
-            let response = fetch.await?;
+            let response = fetch().await?;
             let now = self.clock.monotonic_nanos();
             let entry = Arc::new(buffer(response, now + ttl.as_nanos() as u64, ttl).await?);
             if entry.body.len() <= MAX_ENTRY_BYTES {

@@ -143,7 +143,8 @@ impl Exchange {
             &|source, name| self.key_value(spec, source, name),
         );
         let stage = self.stage;
-        caches.serve(stage, route, plan, fetch(self)).await
+        // The integration's future is built only on a miss: a hit never moves the exchange.
+        caches.serve(stage, route, plan, move || fetch(self)).await
     }
 
     /// A cache-key parameter's value: a path parameter, the query string's values or the
