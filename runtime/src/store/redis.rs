@@ -204,6 +204,21 @@ impl KeyStore for RedisKeys {
     }
 }
 
+/// A multiplexed connection to `url` that connects on first use (Redis may be down at start-up)
+/// and reconnects on its own after I/O errors.
+fn connect_lazily(url: &str, config: &StoreConfig) -> Result<ConnectionManager, StoreError> {
+    let client = redis::Client::open(url).map_err(backend)?;
+    // Callers put their own deadline around each use, which also covers waiting for a
+    // reconnection; a second per-command timer would only cost time.
+    let manager = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(config.redis_timeout.max(Duration::from_millis(50))))
+        .set_response_timeout(None)
+        .set_number_of_retries(1)
+        .set_min_delay(Duration::from_millis(50))
+        .set_max_delay(Duration::from_millis(500));
+    ConnectionManager::new_lazy_with_config(client, manager).map_err(backend)
+}
+
 /// One limit a decision checks, in order.
 #[derive(Debug, Clone, Copy)]
 enum Step {
@@ -241,16 +256,7 @@ impl Limiter {
         url: &str,
         config: &StoreConfig,
     ) -> Result<Limiter, StoreError> {
-        let client = redis::Client::open(url).map_err(backend)?;
-        // The deadline is enforced around each decision (`admit`), which also covers waiting
-        // for a reconnection; a second per-command timer would only cost time.
-        let manager = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(config.redis_timeout.max(Duration::from_millis(50))))
-            .set_response_timeout(None)
-            .set_number_of_retries(1)
-            .set_min_delay(Duration::from_millis(50))
-            .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_lazy_with_config(client, manager).map_err(backend)?;
+        let conn = connect_lazily(url, config)?;
         let base = format!("{}:{}", config.redis_prefix, spec.name);
         let routes = spec.routes.len();
         let methods = spec
@@ -510,15 +516,8 @@ impl RedisCache {
         url: &str,
         config: &StoreConfig,
     ) -> Result<RedisCache, StoreError> {
-        let client = redis::Client::open(url).map_err(backend)?;
-        let manager = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(config.redis_timeout.max(Duration::from_millis(50))))
-            .set_response_timeout(None)
-            .set_number_of_retries(1)
-            .set_min_delay(Duration::from_millis(50))
-            .set_max_delay(Duration::from_millis(500));
         Ok(RedisCache {
-            conn: ConnectionManager::new_lazy_with_config(client, manager).map_err(backend)?,
+            conn: connect_lazily(url, config)?,
             base: format!("{}:{}:c:", config.redis_prefix, spec.name),
             timeout: config.redis_timeout,
             down: AtomicBool::new(false),

@@ -181,7 +181,7 @@ impl Attached {
     /// Refreshes keys and flushes counters until `stop`, then flushes once more.
     pub(crate) async fn run(
         self,
-        limits: Arc<crate::exchange::Shared>,
+        shared: Arc<crate::exchange::Shared>,
         stop: tokio::sync::watch::Receiver<bool>,
     ) {
         let mut stop = stop;
@@ -197,7 +197,7 @@ impl Attached {
         loop {
             tokio::select! {
                 _ = refresh_tick.tick() => {
-                    match self.refresh(&limits.limits).await {
+                    match self.refresh(&shared.limits).await {
                         Ok(_) if failing => {
                             failing = false;
                             tracing::info!(store = %self.config.spec, "API keys readable again");
@@ -211,14 +211,14 @@ impl Attached {
                     }
                 }
                 _ = flush_tick.tick(), if self.persists => {
-                    if let Err(e) = self.flush(&limits.limits).await {
+                    if let Err(e) = self.flush(&shared.limits).await {
                         tracing::error!(store = %self.config.spec, error = %e, "cannot write quota and usage counters; retrying");
                     }
                 }
                 _ = stop.changed() => break,
             }
         }
-        if let Err(e) = self.flush(&limits.limits).await {
+        if let Err(e) = self.flush(&shared.limits).await {
             tracing::error!(store = %self.config.spec, error = %e, "cannot write quota and usage counters at shutdown");
         }
     }
