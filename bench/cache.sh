@@ -9,10 +9,6 @@
 # with a memory cache: after the warm-up every request is a hit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${1:-10}
-CONNECTIONS=${2:-64}
-ROUNDS=${3:-3}
-
 source bench/lib.sh
 cargo build --release --quiet -p tollgate-bench
 

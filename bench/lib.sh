@@ -1,6 +1,11 @@
 # Shared by the load scripts (run.sh, limits.sh): start servers pinned to CPU 0, drive them with
 # wrk pinned to CPU 1, and report each server's CPU time per request.
 # Needs wrk (Debian: apt-get install wrk) and taskset (util-linux).
+# Sourced by a script called as `SCRIPT [SECONDS] [CONNECTIONS] [ROUNDS]`.
+
+DURATION=${1:-10}
+CONNECTIONS=${2:-64}
+ROUNDS=${3:-3}
 
 for tool in wrk taskset; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is not installed (Debian: apt-get install $tool)" >&2; exit 1; }

@@ -13,10 +13,6 @@
 # Needs wrk, taskset and (for the Redis rows) redis-server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${1:-10}
-CONNECTIONS=${2:-64}
-ROUNDS=${3:-3}
-
 source bench/lib.sh
 cargo build --release --quiet -p tollgate-bench
 cargo build --quiet -p tollgate --bin tollgate

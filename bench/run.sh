@@ -12,10 +12,6 @@
 # Needs wrk (Debian: apt-get install wrk) and taskset (util-linux).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${1:-10}
-CONNECTIONS=${2:-64}
-ROUNDS=${3:-3}
-
 source bench/lib.sh
 cargo build --release --quiet -p example-petstore -p tollgate-bench
 

@@ -189,6 +189,15 @@ fn check_plans(api: Option<&Path>, plans: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// A key's plans for people: `basic, gold`, or `none`.
+fn plan_list(plans: &[String]) -> String {
+    if plans.is_empty() {
+        "none".to_owned()
+    } else {
+        plans.join(", ")
+    }
+}
+
 fn print_key_line(out: &mut impl Write, k: &ApiKey) {
     let _ = writeln!(
         out,
@@ -256,11 +265,7 @@ pub fn keys(command: KeysCmd, target: &Target) -> ExitCode {
                         "created API key {} ({}), usage plans: {}",
                         key.id,
                         key.name,
-                        if key.plans.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            key.plans.join(", ")
-                        }
+                        plan_list(&key.plans)
                     );
                     let _ = writeln!(out, "value: {value}");
                     eprintln!("the value is shown only now: only its SHA-256 digest is stored");
@@ -316,11 +321,7 @@ pub fn keys(command: KeysCmd, target: &Target) -> ExitCode {
                 "API key {} ({}) is in usage plans: {}",
                 k.id,
                 k.name,
-                if k.plans.is_empty() {
-                    "none".to_owned()
-                } else {
-                    k.plans.join(", ")
-                }
+                plan_list(&k.plans)
             );
             Ok(())
         }
