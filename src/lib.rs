@@ -32,11 +32,14 @@
 pub mod serve;
 
 pub use serve::{ServeArgs, run, run_with};
+/// Authorizers, policies and SigV4 credentials (`auth …`, `--iam-credentials`).
+pub use tollgate_runtime::auth;
 pub use tollgate_runtime::handler::{Context, PathParam};
 pub use tollgate_runtime::stage::StageVariables;
 pub use tollgate_runtime::{
-    Body, Bound, Flavor, Gateway, GatewayError, HandlerError, HandlerResult, Request, Response,
-    ServeError, Server, ServerConfig, StageVariableOverride, bytes, http, response,
+    AuthorizerError, AuthorizerRequest, AuthorizerResponse, Body, Bound, ContextValue, Flavor,
+    Gateway, GatewayError, HandlerError, HandlerResult, Principal, Request, Response, ServeError,
+    Server, ServerConfig, StageVariableOverride, bytes, http, response,
 };
 /// API keys, stores, clocks and usage reports (`--store`, `tollgate keys`, `tollgate usage`).
 pub use tollgate_runtime::{clock, keys, store, usage};

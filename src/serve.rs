@@ -86,6 +86,16 @@ pub struct ServeArgs {
     /// 127.0.0.1:9901.
     #[arg(long, env = "TOLLGATE_ADMIN", value_name = "ADDR")]
     pub admin: Option<SocketAddr>,
+
+    /// IAM credentials for `auth iam` methods: a JSON file
+    /// `[{"accessKeyId": …, "secretAccessKey": …, "principal": "arn:aws:iam::ACCOUNT:user/NAME"}]`.
+    #[arg(long, env = "TOLLGATE_IAM_CREDENTIALS", value_name = "FILE")]
+    pub iam_credentials: Option<std::path::PathBuf>,
+
+    /// PEM CA certificates to trust, besides the public web roots, when fetching a JWT
+    /// authorizer's `jwks-uri` (a private identity provider).
+    #[arg(long, env = "TOLLGATE_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 fn parse_override(s: &str) -> Result<StageVariableOverride, String> {
@@ -109,8 +119,9 @@ fn parse_override(s: &str) -> Result<StageVariableOverride, String> {
 }
 
 impl ServeArgs {
-    /// The server configuration these flags describe.
-    pub fn config(&self) -> ServerConfig {
+    /// The server configuration these flags describe; an unreadable or malformed credentials
+    /// or CA file is an error naming it.
+    pub fn config(&self) -> Result<ServerConfig, String> {
         let mut c = ServerConfig::default()
             .listen(self.listen)
             .at_root(self.at_root)
@@ -135,7 +146,19 @@ impl ServeArgs {
         for o in &self.stage_vars {
             c = c.stage_variable(o.clone());
         }
-        c
+        if let Some(path) = &self.iam_credentials {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read --iam-credentials {}: {e}", path.display()))?;
+            let creds = tollgate_runtime::auth::sigv4::Credentials::from_json(&text)
+                .map_err(|e| format!("--iam-credentials {}: {e}", path.display()))?;
+            c = c.iam_credentials(creds);
+        }
+        if let Some(path) = &self.ca_file {
+            let pem = std::fs::read(path)
+                .map_err(|e| format!("cannot read --ca-file {}: {e}", path.display()))?;
+            c = c.extra_roots(Some(pem));
+        }
+        Ok(c)
     }
 }
 
@@ -165,8 +188,15 @@ pub fn run_with<G: Gateway>(gateway: G, args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let config = match args.config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     runtime.block_on(async move {
-        let bound = match Server::new(gateway).config(args.config()).bind().await {
+        let bound = match Server::new(gateway).config(config).bind().await {
             Ok(b) => b,
             Err(e) => {
                 eprintln!("error: {e}");

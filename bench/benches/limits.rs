@@ -133,12 +133,12 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(now(memory.admit(0, open, None))))
     });
     g.bench_function("memory/authenticate", |b| {
-        b.iter(|| black_box(memory.authenticate(black_box(&headers), 0).is_ok()))
+        b.iter(|| black_box(memory.authenticate(black_box(&headers), None, 0).is_ok()))
     });
     g.bench_function("memory/keyed-decision", |b| {
         b.iter(|| {
             let k = memory
-                .authenticate(black_box(&headers), 0)
+                .authenticate(black_box(&headers), None, 0)
                 .expect("the key");
             black_box(now(memory.admit(0, keyed, Some(&k))))
         })
@@ -160,7 +160,7 @@ fn bench(c: &mut Criterion) {
                 rt.block_on(Limits::open(Spec::SPEC, &config, Clock::system()))
                     .expect("redis limits"),
             );
-            let k = limits.authenticate(&headers, 0).expect("the key");
+            let k = limits.authenticate(&headers, None, 0).expect("the key");
             g.bench_function("redis/keyed-decision-latency", |b| {
                 b.iter(|| {
                     let r = rt.block_on(limits.admit(0, keyed, Some(&k)));

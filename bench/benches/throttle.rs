@@ -15,6 +15,8 @@ static ROUTES: [RouteSpec; 1] = [RouteSpec {
     params: &[],
     api_key_required: false,
     cache: None,
+    auth: tollgate::__codegen::RouteAuthSpec::None,
+    cors: None,
 }];
 static STAGES: [StageSpec; 1] = [StageSpec {
     name: "prod",
@@ -38,6 +40,9 @@ static API: ApiSpec = ApiSpec {
     }),
     usage_plans: &[],
     api_key_source: tollgate::__codegen::ApiKeySource::Header,
+    authorizers: &[],
+    resource_policy: None,
+    cors: None,
 };
 
 fn bench(c: &mut Criterion) {

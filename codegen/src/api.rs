@@ -523,7 +523,8 @@ fn handler_trait(
          method is a compile error.",
         api.name.value
     );
-    let unit_impl = handlers.is_empty().then(|| {
+    let authorizer_methods = crate::auth::trait_methods(api);
+    let unit_impl = (handlers.is_empty() && authorizer_methods.is_empty()).then(|| {
         quote! {
             /// The API has no handler integrations: `()` serves it.
             impl #trait_ident for () {}
@@ -533,6 +534,7 @@ fn handler_trait(
         #[doc = #doc]
         pub trait #trait_ident: ::core::marker::Send + ::core::marker::Sync + 'static {
             #(#methods)*
+            #(#authorizer_methods)*
         }
         #unit_impl
     }
@@ -571,7 +573,8 @@ fn specs(api: &Api, templates: &mut crate::mapping::Templates) -> TokenStream {
             Some(quote!(::tollgate::__codegen::ParamSpec { name: #name, index: #i, greedy: #greedy }))
         });
         let key = r.api_key_required.is_some();
-        quote!(::tollgate::__codegen::RouteSpec { method: #method, resource_path: #path, params: &[#(#params),*], api_key_required: #key, cache: #cache })
+        let (auth, cors) = crate::auth::route_fields(api, id);
+        quote!(::tollgate::__codegen::RouteSpec { method: #method, resource_path: #path, params: &[#(#params),*], api_key_required: #key, cache: #cache, auth: #auth, cors: #cors })
     }).collect();
     let integrations = api.routes.iter().enumerate().filter_map(|(id, r)| match &r.integration {
         Integration::Handler { .. } => None,
@@ -651,7 +654,17 @@ fn gateway_impl(
         let n = &s.name.value;
         quote!(#n => ::core::option::Option::Some(#i),)
     });
-    let route_match = router::route_match(api);
+    let (route_match, preflights) = router::route_match(api);
+    let access_statics = crate::auth::statics(api, &preflights);
+    let (resource_policy, api_cors) = crate::auth::api_fields(api);
+    let route_count = api.routes.len();
+    let preflight_arm = (!preflights.is_empty()).then(|| {
+        quote! {
+            ::core::option::Option::Some(__n) if __n >= #route_count => {
+                ::core::result::Result::Ok(ex.preflight(&__TOLLGATE_PREFLIGHT[__n - #route_count]))
+            }
+        }
+    });
     let account_throttle = throttle_spec(api.throttle.as_ref());
     let usage_plans = usage_plan_specs(api);
     let api_key_source = match api
@@ -793,9 +806,19 @@ fn gateway_impl(
         } else {
             body
         };
+        // Authorization comes before API keys and throttling (API Gateway's order).
+        let body = match crate::auth::route_step(api, id) {
+            Some(step) => quote!({
+                #step
+                #body
+            }),
+            None => body,
+        };
         quote!(::core::option::Option::Some(#id) => #body,)
     });
     quote! {
+        #access_statics
+
         impl<H: #trait_ident> ::tollgate::__codegen::Gateway for #api_ty<H> {
             const SPEC: &'static ::tollgate::__codegen::ApiSpec = &::tollgate::__codegen::ApiSpec {
                 name: #name,
@@ -806,6 +829,9 @@ fn gateway_impl(
                 throttle: #account_throttle,
                 usage_plans: #usage_plans,
                 api_key_source: #api_key_source,
+                authorizers: __TOLLGATE_AUTHORIZERS,
+                resource_policy: #resource_policy,
+                cors: #api_cors,
             };
 
             fn stage_index(name: &str) -> ::core::option::Option<usize> {
@@ -815,18 +841,27 @@ fn gateway_impl(
                 }
             }
 
+            #[allow(unused_variables)]
+            fn route_of(
+                m: ::tollgate::__codegen::Method,
+                segments: &[&str],
+            ) -> ::core::option::Option<usize> {
+                use ::tollgate::__codegen::Method as __M;
+                #route_match
+            }
+
+            // Authorized routes wrap their (possibly one-expression) body in the step's block.
+            #[allow(unused_braces)]
             async fn dispatch(
                 &self,
                 ex: ::tollgate::__codegen::Exchange,
             ) -> ::core::result::Result<::tollgate::__codegen::Response, ::tollgate::__codegen::GatewayError> {
-                use ::tollgate::__codegen::Method as __M;
                 let route: ::core::option::Option<usize> = {
                     let segments = ex.segments();
-                    #[allow(unused_variables)]
-                    let m = ex.method();
-                    #route_match
+                    Self::route_of(ex.method(), segments.as_slice())
                 };
                 match route {
+                    #preflight_arm
                     #(#calls)*
                     _ => ::core::result::Result::Err(::tollgate::__codegen::GatewayError::no_route()),
                 }

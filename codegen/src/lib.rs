@@ -16,6 +16,7 @@
 //! only `::tollgate::__codegen::*`, so the one `tollgate` dependency is enough.
 
 mod api;
+mod auth;
 mod mapping;
 mod model;
 mod router;

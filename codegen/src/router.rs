@@ -48,7 +48,7 @@ struct Arm {
 }
 
 /// The `match` that maps `(segments, m)` to `Option<usize>` (a route id).
-pub(crate) fn route_match(api: &Api) -> TokenStream {
+pub(crate) fn route_match(api: &Api) -> (TokenStream, Vec<crate::auth::Preflight>) {
     let mut arms: Vec<Arm> = Vec::new();
     for (id, route) in api.routes.iter().enumerate() {
         let shape: Vec<Shape> = route
@@ -71,7 +71,35 @@ pub(crate) fn route_match(api: &Api) -> TokenStream {
     }
     arms.sort_by(|a, b| compare(&a.shape, &b.shape));
 
-    let arms = arms.iter().map(|arm| {
+    // Resources under CORS without their own OPTIONS method: the gateway answers preflights,
+    // with ids past the routes.
+    let mut preflights = Vec::new();
+    let preflight_ids: Vec<Option<usize>> = arms
+        .iter()
+        .map(|arm| {
+            let own = arm
+                .methods
+                .iter()
+                .any(|(m, _)| matches!(m, Method::Options | Method::Any));
+            let cors = arm
+                .methods
+                .iter()
+                .find(|(_, id)| crate::auth::effective_cors(api, &api.routes[*id]).is_some());
+            match (own, cors) {
+                (false, Some((_, first))) => {
+                    let methods: Vec<Method> = arm.methods.iter().map(|(m, _)| *m).collect();
+                    preflights.push(crate::auth::Preflight {
+                        route: *first,
+                        methods: crate::auth::preflight_methods(&methods),
+                    });
+                    Some(api.routes.len() + preflights.len() - 1)
+                }
+                _ => None,
+            }
+        })
+        .collect();
+
+    let arms = arms.iter().zip(preflight_ids).map(|(arm, preflight)| {
         let mut pats = Vec::new();
         let mut guards = Vec::new();
         for (i, s) in arm.shape.iter().enumerate() {
@@ -107,11 +135,16 @@ pub(crate) fn route_match(api: &Api) -> TokenStream {
         });
         let any_arm =
             any.map(|id| quote!(__m if __m.is_standard() => ::core::option::Option::Some(#id),));
+        let preflight_arm =
+            preflight.map(|id| quote!(__M::Options => ::core::option::Option::Some(#id),));
         if api.flavor == Flavor::Http {
             let accepted = if any.is_some() {
                 quote!(m.is_standard())
             } else {
-                let vs = explicit.iter().map(|(m, _)| method_variant(*m));
+                let mut vs: Vec<_> = explicit.iter().map(|(m, _)| method_variant(*m)).collect();
+                if preflight.is_some() {
+                    vs.push(method_variant(Method::Options));
+                }
                 quote!(::core::matches!(m, #(__M::#vs)|*))
             };
             guards.push(accepted);
@@ -124,17 +157,19 @@ pub(crate) fn route_match(api: &Api) -> TokenStream {
         quote! {
             [#(#pats),*] #guard => match m {
                 #(#method_arms)*
+                #preflight_arm
                 #any_arm
                 _ => ::core::option::Option::None,
             },
         }
     });
-    quote! {
-        match segments.as_slice() {
+    let tokens = quote! {
+        match segments {
             #(#arms)*
             _ => ::core::option::Option::None,
         }
-    }
+    };
+    (tokens, preflights)
 }
 
 fn method_variant(m: Method) -> proc_macro2::Ident {

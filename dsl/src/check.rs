@@ -29,6 +29,7 @@ pub fn check(api: &Api, sink: &mut Sink) {
     crate::check_mapping::check(api, sink);
     crate::check_limits::check(api, sink);
     crate::check_cache::check(api, sink);
+    crate::check_auth::check(api, sink);
 }
 
 /// The base URI a model is registered under in the [`crate::schema::SchemaSet`]; API Gateway's
@@ -715,7 +716,7 @@ fn flavor_name(f: Flavor) -> &'static str {
     }
 }
 
-fn is_snake_ident(s: &str) -> bool {
+pub(crate) fn is_snake_ident(s: &str) -> bool {
     const KEYWORDS: &[&str] = &[
         "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum",
         "extern", "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod",

@@ -173,14 +173,29 @@ fn usage_plans(api: &Api, sink: &mut Sink) {
     if let Some(source) = &api.api_key_source
         && source.value == crate::ir::ApiKeySource::Authorizer
     {
-        sink.error(
-            "check::api-key-source",
-            "`api-key-source authorizer` needs a custom authorizer, and this API has none",
-            source.span,
-            "no authorizer supplies the key",
-            "custom authorizers are not in the language yet; use `api-key-source header` \
-             (clients send the key in `x-api-key`)",
-        );
+        let custom = |r: &crate::ir::Route| match &r.auth {
+            Some(crate::ir::RouteAuth::Authorizer { name, .. }) => api
+                .authorizers
+                .iter()
+                .any(|a| a.name.value == name.value && a.kind.handler().is_some()),
+            _ => false,
+        };
+        for route in &api.routes {
+            if let Some(span) = route.api_key_required
+                && !custom(route)
+            {
+                sink.error(
+                    "check::api-key-source",
+                    format!(
+                        "`{} {}` requires an API key from its authorizer, and has no custom authorizer",
+                        route.method.value, route.path
+                    ),
+                    span,
+                    "no authorizer supplies the key",
+                    "add `auth NAME` naming a `type=token` or `type=request` authorizer (its answer's usage identifier is the key), or use `api-key-source header`",
+                );
+            }
+        }
     }
 
     let mut names: HashMap<&str, &crate::ir::UsagePlan> = HashMap::new();

@@ -114,6 +114,13 @@ pub struct Api {
     pub api_key_source: Option<Spanned<ApiKeySource>>,
     /// Usage plans: per-key throttles and quotas for API keys, bound to stages.
     pub usage_plans: Vec<UsagePlan>,
+    /// Authorizers methods name with `auth NAME` (custom, JWT), in source order.
+    pub authorizers: Vec<Authorizer>,
+    /// The resource policy (`resource-policy`): allow/deny statements evaluated before any
+    /// authorizer. `None`: no policy, every request passes this step.
+    pub resource_policy: Option<ResourcePolicy>,
+    /// The API-wide CORS configuration (`cors` on `api`); resources may override it.
+    pub cors: Option<Cors>,
     /// The span of the whole `api` node.
     pub span: Span,
 }
@@ -406,6 +413,11 @@ pub struct Route {
     pub api_key_required: Option<Span>,
     /// The method's cache settings and cache key (`cache …`).
     pub cache: Option<MethodCache>,
+    /// How callers authenticate (`auth NAME|iam|none`); `None`: open (API Gateway's `NONE`).
+    pub auth: Option<RouteAuth>,
+    /// The CORS configuration of the method's resource (`cors` in a `resource`, inherited by
+    /// nested resources); `None`: the API-wide one, if any.
+    pub cors: Option<Cors>,
     /// The span of the method node.
     pub span: Span,
 }
@@ -1113,4 +1125,192 @@ pub fn is_param_name(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+/// The default authorizer result TTL, in seconds (API Gateway's `authorizerResultTtlInSeconds`).
+pub const DEFAULT_AUTHORIZER_TTL: u64 = 300;
+/// The largest authorizer result TTL API Gateway accepts, in seconds.
+pub const MAX_AUTHORIZER_TTL: u64 = 3600;
+/// The most audiences a JWT authorizer may list (API Gateway's limit).
+pub const MAX_JWT_AUDIENCES: usize = 50;
+/// The most scopes one route may require (API Gateway's limit).
+pub const MAX_ROUTE_SCOPES: usize = 10;
+
+/// One authorizer (`authorizer NAME type=… { … }`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Authorizer {
+    /// The name methods refer to with `auth NAME`.
+    pub name: Spanned<String>,
+    /// What checks the caller.
+    pub kind: AuthorizerKind,
+    /// Where the identity comes from (`identity-source "header.Authorization" …`): one header
+    /// for TOKEN and JWT authorizers (default `header.Authorization`), any number of headers,
+    /// query strings, stage variables and context values for REQUEST authorizers.
+    pub identity_sources: Vec<IdentitySource>,
+    /// How long a custom authorizer's answer is reused for the same identity, in seconds
+    /// (default 300, at most 3600, 0 = never cached). Unused by JWT authorizers.
+    pub ttl: Spanned<u64>,
+    /// The span of the node.
+    pub span: Span,
+}
+
+/// The kinds of authorizer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum AuthorizerKind {
+    /// API Gateway's TOKEN Lambda authorizer, as a Rust handler method: gets one header's value.
+    Token {
+        /// The handler method called (`handler=NAME`).
+        handler: Spanned<String>,
+        /// `validation "REGEX"`: the token must match it (whole value) before the handler is
+        /// called; a mismatch is 401 without a call.
+        validation: Option<Spanned<String>>,
+    },
+    /// API Gateway's REQUEST Lambda authorizer: gets the identity sources and the request.
+    Request {
+        /// The handler method called (`handler=NAME`).
+        handler: Spanned<String>,
+    },
+    /// A JWT authorizer (HTTP APIs' `JWT`, REST APIs' Cognito user pools).
+    Jwt {
+        /// The required `iss`.
+        issuer: Spanned<String>,
+        /// Accepted `aud` / `client_id` values (`audience "a" "b"`).
+        audiences: Vec<Spanned<String>>,
+        /// Where the signing keys come from.
+        jwks: Spanned<JwksLocation>,
+    },
+}
+
+impl AuthorizerKind {
+    /// The `type=` value that declares this kind.
+    pub const fn type_name(&self) -> &'static str {
+        match self {
+            AuthorizerKind::Token { .. } => "token",
+            AuthorizerKind::Request { .. } => "request",
+            AuthorizerKind::Jwt { .. } => "jwt",
+        }
+    }
+
+    /// The handler method a custom authorizer calls.
+    pub fn handler(&self) -> Option<&Spanned<String>> {
+        match self {
+            AuthorizerKind::Token { handler, .. } | AuthorizerKind::Request { handler } => {
+                Some(handler)
+            }
+            AuthorizerKind::Jwt { .. } => None,
+        }
+    }
+}
+
+/// Where a JWT authorizer's JWKS is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JwksLocation {
+    /// `jwks-file=PATH`: a file, read at start-up (relative to the working directory) and again
+    /// when a token names an unknown key.
+    File(String),
+    /// `jwks-uri=URL`: an `https://` URL, fetched on first use and on an unknown key.
+    Url(String),
+}
+
+/// One identity source of an authorizer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentitySource {
+    /// Where the value is read.
+    pub location: IdentityLocation,
+    /// The header, query string, stage variable or context name.
+    pub name: String,
+    /// The span of the source text.
+    pub span: Span,
+}
+
+/// Where an identity source is read (API Gateway's `method.request.header.X`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdentityLocation {
+    /// `header.NAME`.
+    Header,
+    /// `querystring.NAME`.
+    QueryString,
+    /// `stageVariables.NAME`.
+    StageVariable,
+    /// `context.NAME` (`context.sourceIp`, `context.httpMethod`, …).
+    Context,
+}
+
+impl IdentityLocation {
+    /// The prefix written in KDL.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            IdentityLocation::Header => "header",
+            IdentityLocation::QueryString => "querystring",
+            IdentityLocation::StageVariable => "stageVariables",
+            IdentityLocation::Context => "context",
+        }
+    }
+}
+
+/// How a method authenticates callers (`auth …`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum RouteAuth {
+    /// `auth NAME [scopes="a b"]`: the named authorizer.
+    Authorizer {
+        /// The authorizer's name.
+        name: Spanned<String>,
+        /// OAuth scopes, one of which the token must carry (JWT authorizers only).
+        scopes: Vec<Spanned<String>>,
+    },
+    /// `auth iam`: AWS Signature Version 4 against the credentials store.
+    Iam(Span),
+}
+
+/// A resource policy: statements, a `Deny` match wins, otherwise an `Allow` match admits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourcePolicy {
+    /// The statements in source order.
+    pub statements: Vec<PolicyStatement>,
+    /// The span of the node.
+    pub span: Span,
+}
+
+/// One `allow { … }` or `deny { … }` statement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyStatement {
+    /// `true` for `allow`.
+    pub allow: bool,
+    /// Resource patterns over `STAGE/METHOD/path` (`*` and `?` wildcards); empty = every method.
+    pub resources: Vec<Spanned<String>>,
+    /// `source-ip "CIDR" …`: the caller's address must be in one of them (`aws:SourceIp`).
+    pub source_ips: Vec<Spanned<String>>,
+    /// `not-source-ip "CIDR" …`: the caller's address must be in none of them.
+    pub not_source_ips: Vec<Spanned<String>>,
+    /// `user-agent "pattern" …`: the User-Agent must match one (`aws:UserAgent`, StringLike).
+    pub user_agents: Vec<Spanned<String>>,
+    /// `referer "pattern" …`: the Referer must match one (`aws:Referer`, StringLike).
+    pub referers: Vec<Spanned<String>>,
+    /// `principal "arn-or-id" …`: the authenticated principal must match one (IAM user ARN or a
+    /// custom authorizer's `principalId`; `*` wildcards). Empty: any caller, even anonymous.
+    pub principals: Vec<Spanned<String>>,
+    /// The span of the node.
+    pub span: Span,
+}
+
+/// A CORS configuration (`cors { allow-origins …; … }`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cors {
+    /// `allow-origins`: exact origins, or `*`.
+    pub allow_origins: Vec<Spanned<String>>,
+    /// `allow-methods`: empty = the methods the resource has.
+    pub allow_methods: Vec<Spanned<String>>,
+    /// `allow-headers`: request headers a preflight may ask for; `*` allows any.
+    pub allow_headers: Vec<Spanned<String>>,
+    /// `expose-headers`: response headers scripts may read.
+    pub expose_headers: Vec<Spanned<String>>,
+    /// `max-age`: seconds a preflight answer may be cached by the browser.
+    pub max_age: Option<Spanned<u64>>,
+    /// `allow-credentials`: cookies and `Authorization` may be sent (never with origin `*`).
+    pub allow_credentials: Option<Spanned<bool>>,
+    /// `cors #false` in a resource: no CORS below it even if the API has it.
+    pub disabled: bool,
+    /// The span of the node.
+    pub span: Span,
 }

@@ -7,7 +7,7 @@
 
 use crate::diagnostics::Sink;
 use crate::ir::{
-    Api, ApiKeySource, CacheKey, DEFAULT_CACHE_TTL, Flavor, Header, Integration, Method,
+    Api, ApiKeySource, CacheKey, Cors, DEFAULT_CACHE_TTL, Flavor, Header, Integration, Method,
     MethodCache, MethodThrottle, Model, ModelOrigin, ParamLocation, ParamType, Passthrough,
     PathTemplate, PlanStage, Quota, QuotaPeriod, RequestModel, RequestParameter, RequestSpec,
     Route, Segment, SegmentKind, Span, Spanned, Stage, StageCache, StageVariable,
@@ -17,6 +17,7 @@ use ::kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 use miette::{Diagnostic, MietteDiagnostic, SourceSpan};
 use std::path::Path;
 
+mod auth;
 mod mapping;
 pub use mapping::GATEWAY_RESPONSE_TYPES;
 use mapping::Side;
@@ -133,6 +134,9 @@ fn read_api(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<Api> {
         throttle: None,
         api_key_source: None,
         usage_plans: Vec::new(),
+        authorizers: Vec::new(),
+        resource_policy: None,
+        cors: None,
         span: to_span(node.span()),
     };
 
@@ -161,10 +165,29 @@ fn read_api(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<Api> {
             "resource" => read_resource(
                 child,
                 &PathTemplate { segments: vec![] },
+                None,
                 &mut api.routes,
                 base_dir,
                 sink,
             ),
+            "authorizer" => api.authorizers.extend(auth::read_authorizer(child, sink)),
+            "resource-policy" if api.resource_policy.is_none() => {
+                api.resource_policy = auth::read_resource_policy(child, sink);
+            }
+            "resource-policy" => duplicate(sink, child, "`api` has one `resource-policy`"),
+            "cors" if api.cors.is_none() => {
+                api.cors = auth::read_cors(child, sink);
+                if let Some(c) = api.cors.as_ref().filter(|c| c.disabled) {
+                    sink.error(
+                        "kdl::bad-value",
+                        "`cors #false` is for resources",
+                        c.span,
+                        "nothing to turn off",
+                        "remove the node: an API without `cors` answers no preflights",
+                    );
+                }
+            }
+            "cors" => duplicate(sink, child, "`api` has one `cors`"),
             "throttle" if api.throttle.is_none() => {
                 let mut n = NodeReader::new(child);
                 api.throttle = read_throttle_props(child, &mut n, sink);
@@ -196,6 +219,9 @@ fn read_api(node: &KdlNode, base_dir: &Path, sink: &mut Sink) -> Option<Api> {
                     "throttle",
                     "usage-plan",
                     "api-key-source",
+                    "authorizer",
+                    "resource-policy",
+                    "cors",
                 ],
             ),
         }
@@ -295,6 +321,7 @@ fn read_stage(node: &KdlNode, sink: &mut Sink) -> Option<Stage> {
 fn read_resource(
     node: &KdlNode,
     parent: &PathTemplate,
+    inherited_cors: Option<&Cors>,
     routes: &mut Vec<Route>,
     base_dir: &Path,
     sink: &mut Sink,
@@ -384,24 +411,39 @@ fn read_resource(
     let mut path = parent.clone();
     path.segments.append(&mut own);
 
+    // A resource's `cors` applies to its methods and nested resources.
+    let mut own_cors = None;
+    for child in children(node) {
+        if child.name().value() != "cors" {
+            continue;
+        }
+        if own_cors.is_some() {
+            duplicate(sink, child, "a resource has one `cors`");
+        } else {
+            own_cors = auth::read_cors(child, sink);
+        }
+    }
+    let cors = own_cors.as_ref().or(inherited_cors);
+
     for child in children(node) {
         let name = child.name().value();
-        if name == "param" {
+        if name == "param" || name == "cors" {
             continue;
         }
         if name == "resource" {
-            read_resource(child, &path, routes, base_dir, sink);
+            read_resource(child, &path, cors, routes, base_dir, sink);
             continue;
         }
         match Method::parse(name) {
             Some(method) => {
-                if let Some(route) = read_method(child, method, &path, base_dir, sink) {
+                if let Some(mut route) = read_method(child, method, &path, base_dir, sink) {
+                    route.cors = cors.cloned();
                     routes.push(route);
                 }
             }
             None => {
                 let mut expected: Vec<&str> = Method::ALL.iter().map(|m| m.as_str()).collect();
-                expected.extend(["resource", "param"]);
+                expected.extend(["resource", "param", "cors"]);
                 unknown_node(sink, child, name, "`resource`", &expected)
             }
         }
@@ -420,8 +462,11 @@ fn read_method(
     let mut request = RequestSpec::default();
     let mut api_key_required = None;
     let mut cache = None;
+    let mut route_auth = None;
     for child in children(node) {
         match child.name().value() {
+            "auth" if route_auth.is_none() => route_auth = auth::read_route_auth(child, sink),
+            "auth" => duplicate(sink, child, "a method has one `auth`"),
             "cache" if cache.is_none() => cache = read_method_cache(child, sink),
             "cache" => duplicate(sink, child, "a method has one `cache`"),
             "api-key-required" if api_key_required.is_none() => {
@@ -466,6 +511,7 @@ fn read_method(
                     "validator",
                     "api-key-required",
                     "cache",
+                    "auth",
                 ],
             ),
         }
@@ -487,6 +533,8 @@ fn read_method(
         request,
         api_key_required,
         cache,
+        auth: route_auth,
+        cors: None,
         span: to_span(node.span()),
     })
 }

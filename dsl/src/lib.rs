@@ -10,6 +10,7 @@
 //! user's line. Front ends and checks collect every problem rather than stopping at the first.
 
 pub mod check;
+mod check_auth;
 mod check_cache;
 mod check_limits;
 mod check_mapping;

@@ -359,6 +359,7 @@ impl Caches {
         route: usize,
         method: Method,
         headers: &HeaderMap,
+        principal: Option<&crate::auth::Principal>,
         key_values: &dyn Fn(KeySource, &str) -> Option<String>,
     ) -> Plan {
         let Some(rc) = self.route(stage, route) else {
@@ -369,9 +370,10 @@ impl Caches {
         }
         let mut warning = false;
         let refresh = if wants_refresh(headers) {
-            // Invalidating needs authorization unless the method waives it; nobody holds
-            // `execute-api:InvalidateCache` until IAM authorization exists (issue #6).
-            let authorized = !rc.require_authorization;
+            // Invalidating needs authorization unless the method waives it: an IAM caller, or
+            // a custom authorizer's policy allowing `execute-api:InvalidateCache`.
+            let authorized =
+                !rc.require_authorization || principal.is_some_and(|p| p.may_invalidate_cache);
             if !authorized {
                 match rc.unauthorized {
                     Unauthorized::FailWith403 => {
@@ -385,11 +387,25 @@ impl Caches {
         } else {
             false
         };
+        // Behind an authorizer the caller is part of the key: one caller's cached answer never
+        // reaches another, whatever the key parameters say.
+        let key = match (&rc.fixed_key, principal) {
+            (Some(k), None) => k.clone(),
+            (_, principal) => {
+                let mut k = cache_key(route, rc.keys, key_values);
+                if let Some(p) = principal {
+                    let mut v = Vec::with_capacity(k.len() + p.principal_id.len() + 5);
+                    v.extend_from_slice(&k);
+                    v.push(2);
+                    v.extend_from_slice(&(p.principal_id.len() as u32).to_be_bytes());
+                    v.extend_from_slice(p.principal_id.as_bytes());
+                    k = Bytes::from(v);
+                }
+                k
+            }
+        };
         Plan::Use {
-            key: match &rc.fixed_key {
-                Some(k) => k.clone(),
-                None => cache_key(route, rc.keys, key_values),
-            },
+            key,
             refresh,
             warning,
         }

@@ -25,6 +25,11 @@ pub(crate) struct Shared {
     pub(crate) gateway_responses: &'static [crate::mapping::GatewayResponseSpec],
     pub(crate) limits: crate::limits::Limits,
     pub(crate) caches: crate::cache::Caches,
+    pub(crate) auth: crate::auth::Auth,
+    pub(crate) routes: &'static [RouteSpec],
+    pub(crate) authorizers: &'static [crate::auth::AuthorizerSpec],
+    /// Does any route answer CORS?
+    pub(crate) cors_any: bool,
     pub(crate) stages: Box<[StageRuntime]>,
     pub(crate) client: ProxyClient,
     pub(crate) max_body_bytes: usize,
@@ -56,6 +61,8 @@ pub struct Exchange {
     pub(crate) received_at: SystemTime,
     /// The request's API key, once a method that requires one has admitted it.
     pub(crate) api_key: Option<crate::limits::Authenticated>,
+    /// Who the caller authenticated as, once the route's authorizer has admitted it.
+    pub(crate) principal: Option<Arc<crate::auth::Principal>>,
     pub(crate) shared: Arc<Shared>,
 }
 
@@ -112,7 +119,15 @@ impl Exchange {
     pub async fn admit(&mut self, route: usize) -> Result<crate::limits::RateLimits, GatewayError> {
         let limits = &self.shared.limits;
         let key = if limits.spec.routes[route].api_key_required {
-            Some(limits.authenticate(&self.parts.headers, self.stage)?)
+            Some(
+                limits.authenticate(
+                    &self.parts.headers,
+                    self.principal
+                        .as_ref()
+                        .and_then(|p| p.usage_identifier_key.as_deref()),
+                    self.stage,
+                )?,
+            )
         } else {
             None
         };
@@ -140,6 +155,7 @@ impl Exchange {
             route,
             self.method,
             &self.parts.headers,
+            self.principal.as_deref(),
             &|source, name| self.key_value(spec, source, name),
         );
         let stage = self.stage;
@@ -262,6 +278,7 @@ impl Exchange {
             source_addr: self.remote,
             received_at: self.received_at,
             api_key_id: self.api_key.as_ref().map(|k| k.entry.id.clone()),
+            authorizer: self.principal.clone(),
         };
         Ok(Request {
             parts: self.parts,

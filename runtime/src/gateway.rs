@@ -79,6 +79,12 @@ pub struct ApiSpec {
     pub usage_plans: &'static [crate::limits::UsagePlanSpec],
     /// Where methods that require an API key read it.
     pub api_key_source: crate::limits::ApiKeySource,
+    /// Authorizers, indexed by [`crate::auth::RouteAuthSpec::Authorizer`].
+    pub authorizers: &'static [crate::auth::AuthorizerSpec],
+    /// The resource policy, if the API has one.
+    pub resource_policy: Option<&'static crate::auth::policy::ResourcePolicySpec>,
+    /// The API-wide CORS configuration.
+    pub cors: Option<&'static crate::cors::CorsSpec>,
 }
 
 /// Compile-time description of a stage.
@@ -109,6 +115,10 @@ pub struct RouteSpec {
     pub api_key_required: bool,
     /// The method's cache settings and cache key.
     pub cache: Option<&'static crate::cache::MethodCacheSpec>,
+    /// How callers authenticate.
+    pub auth: crate::auth::RouteAuthSpec,
+    /// The CORS configuration of the route's resource; `None`: the API's.
+    pub cors: Option<&'static crate::cors::CorsSpec>,
 }
 
 /// A path parameter of a route.
@@ -129,6 +139,10 @@ pub trait Gateway: Send + Sync + 'static {
 
     /// The stage index for a stage name, as a generated `match`.
     fn stage_index(name: &str) -> Option<usize>;
+
+    /// The route a method and decoded path segments (after the stage) match, as a generated
+    /// `match`; ids past the routes are the gateway's CORS preflight answers.
+    fn route_of(method: Method, segments: &[&str]) -> Option<usize>;
 
     /// Matches the request to a route and runs its integration.
     fn dispatch(&self, ex: Exchange)

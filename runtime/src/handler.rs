@@ -136,6 +136,9 @@ pub struct Context {
     /// The id of the request's API key (`$context.identity.apiKeyId`), on methods that
     /// require one.
     pub api_key_id: Option<Arc<str>>,
+    /// Who the caller authenticated as (`$context.authorizer`, `$context.identity` for IAM),
+    /// on methods with `auth`.
+    pub authorizer: Option<Arc<crate::auth::Principal>>,
 }
 
 impl Context {

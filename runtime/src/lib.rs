@@ -13,8 +13,10 @@
 //! ([`handler`]) and API Gateway's gateway responses ([`response`]).
 
 pub mod admin;
+pub mod auth;
 pub mod cache;
 pub mod clock;
+pub mod cors;
 pub mod exchange;
 pub mod gateway;
 pub mod handler;
@@ -34,6 +36,8 @@ pub mod throttle;
 pub mod usage;
 pub mod validation;
 
+pub use auth::Principal;
+pub use auth::custom::{AuthorizerError, AuthorizerRequest, AuthorizerResponse, ContextValue};
 pub use gateway::{Flavor, Gateway};
 pub use handler::{Context, HandlerError, HandlerResult, Request};
 pub use response::{Body, GatewayError, Response};
@@ -43,7 +47,13 @@ pub use server::{Bound, ServeError, Server, ServerConfig, StageVariableOverride}
 /// Not a public API: it changes whenever codegen does.
 #[doc(hidden)]
 pub mod __codegen {
+    pub use crate::auth::custom::{AuthorizerError, AuthorizerRequest, AuthorizerResponse};
+    pub use crate::auth::policy::{ResourcePolicySpec, StatementSpec};
+    pub use crate::auth::{
+        AuthorizerKindSpec, AuthorizerSpec, IdentityLocation, IdentitySourceSpec, RouteAuthSpec,
+    };
     pub use crate::cache::{KeySource, MethodCacheSpec, StageCacheSpec, Unauthorized};
+    pub use crate::cors::{CorsSpec, PreflightSpec};
     pub use crate::exchange::{Exchange, handler_response, with_rate_limit};
     pub use crate::gateway::{ApiSpec, Flavor, Gateway, Method, ParamSpec, RouteSpec, StageSpec};
     pub use crate::handler::{HandlerResult, Request};

@@ -494,18 +494,23 @@ impl Limits {
     pub fn authenticate(
         &self,
         headers: &http::HeaderMap,
+        usage_identifier_key: Option<&str>,
         stage: usize,
     ) -> Result<Authenticated, Refusal> {
         let value = match self.spec.api_key_source {
             ApiKeySource::Header => headers
                 .get(http::HeaderName::from_static("x-api-key"))
-                .and_then(|v| v.to_str().ok())
-                .filter(|v| !v.is_empty()),
-            // Checked at build time: no API can choose this source until authorizers exist.
-            ApiKeySource::Authorizer => None,
-        };
+                .and_then(|v| v.to_str().ok()),
+            // The custom authorizer's `usageIdentifierKey` (checked at build time: every
+            // method that requires a key under this source has a custom authorizer).
+            ApiKeySource::Authorizer => usage_identifier_key,
+        }
+        .filter(|v| !v.is_empty());
         let Some(value) = value else {
-            return Err(Refusal::InvalidKey("no x-api-key header"));
+            return Err(Refusal::InvalidKey(match self.spec.api_key_source {
+                ApiKeySource::Header => "no x-api-key header",
+                ApiKeySource::Authorizer => "the authorizer gave no usage identifier key",
+            }));
         };
         let digest = Digest::of(value);
         let registry = self.registry();

@@ -441,6 +441,13 @@ impl RequestView<'_> {
                     }
                     identity.insert("apiKeyId", s(&k.entry.id));
                 }
+                if let Some(iam) = ex.principal.as_ref().and_then(|p| p.iam.as_ref()) {
+                    identity.insert("accessKey", s(&iam.access_key_id));
+                    identity.insert("accountId", s(&iam.account_id));
+                    identity.insert("userArn", s(&iam.principal_arn));
+                    identity.insert("user", s(&iam.principal_arn));
+                    identity.insert("caller", s(&iam.principal_arn));
+                }
                 if let Some(ua) = ex
                     .parts
                     .headers
@@ -451,7 +458,23 @@ impl RequestView<'_> {
                 }
                 Value::Object(Rc::new(identity))
             }
-            "authorizer" => Value::Object(Rc::new(Object::new())),
+            "authorizer" => {
+                let mut o = Object::new();
+                if let Some(p) = &ex.principal {
+                    o.insert("principalId", s(&p.principal_id));
+                    for (k, v) in &p.context {
+                        o.insert(k.as_str(), s(v));
+                    }
+                    if !p.claims.is_empty() {
+                        let mut claims = Object::with_capacity(p.claims.len());
+                        for (k, v) in &p.claims {
+                            claims.insert(k.as_str(), s(v));
+                        }
+                        o.insert("claims", Value::Object(Rc::new(claims)));
+                    }
+                }
+                Value::Object(Rc::new(o))
+            }
             "error" => match self.error {
                 Some(e) => {
                     let message = e.client_message();
@@ -995,6 +1018,8 @@ static NO_ROUTE: RouteSpec = RouteSpec {
     params: &[],
     api_key_required: false,
     cache: None,
+    auth: crate::auth::RouteAuthSpec::None,
+    cors: None,
 };
 
 /// A customised gateway response for `err` on the request `ex` (body not read), if any.

@@ -176,6 +176,15 @@ pub enum ResponseType {
     /// An IAM-style deny (`ACCESS_DENIED`): 403 with a capital-M `Message` body, e.g. an
     /// unauthorized cache invalidation under `fail-with-403`.
     AccessDenied,
+    /// The caller is not authenticated: a missing or malformed identity, a custom authorizer
+    /// that answered `Unauthorized`, a refused JWT: 401 `{"message":"Unauthorized"}`.
+    Unauthorized,
+    /// A custom authorizer failed or answered something that is not a policy: 500
+    /// `{"message": null}` (`AuthorizerConfigurationException`).
+    AuthorizerConfigurationError,
+    /// A SigV4 signature does not verify (wrong secret, modified request, stale date): 403
+    /// with AWS's message.
+    InvalidSignature,
 }
 
 impl ResponseType {
@@ -197,6 +206,9 @@ impl ResponseType {
             ResponseType::QuotaExceeded => "QUOTA_EXCEEDED",
             ResponseType::StoreUnavailable => "DEFAULT_5XX",
             ResponseType::AccessDenied => "ACCESS_DENIED",
+            ResponseType::Unauthorized => "UNAUTHORIZED",
+            ResponseType::AuthorizerConfigurationError => "AUTHORIZER_CONFIGURATION_ERROR",
+            ResponseType::InvalidSignature => "INVALID_SIGNATURE",
         }
     }
 }
@@ -297,6 +309,12 @@ impl GatewayError {
     }
 
     /// Records `$context.error.validationErrorString`.
+    /// Adds a header to the answer (e.g. `www-authenticate` on a refused token).
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
     pub fn with_validation_error_string(mut self, s: impl Into<String>) -> Self {
         self.validation_error_string = Some(s.into());
         self
@@ -446,6 +464,34 @@ impl GatewayError {
                 Some("AccessDeniedException"),
             ),
             (Flavor::Http, AccessDenied) => {
+                (StatusCode::FORBIDDEN, r#"{"message":"Forbidden"}"#, None)
+            }
+            (Flavor::Rest, Unauthorized) => (
+                StatusCode::UNAUTHORIZED,
+                r#"{"message":"Unauthorized"}"#,
+                Some("UnauthorizedException"),
+            ),
+            (Flavor::Http, Unauthorized) => (
+                StatusCode::UNAUTHORIZED,
+                r#"{"message":"Unauthorized"}"#,
+                None,
+            ),
+            (Flavor::Rest, AuthorizerConfigurationError) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                r#"{"message": null}"#,
+                Some("AuthorizerConfigurationException"),
+            ),
+            (Flavor::Http, AuthorizerConfigurationError) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                r#"{"message":"Internal Server Error"}"#,
+                None,
+            ),
+            (Flavor::Rest, InvalidSignature) => (
+                StatusCode::FORBIDDEN,
+                r#"{"message":"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."}"#,
+                Some("InvalidSignatureException"),
+            ),
+            (Flavor::Http, InvalidSignature) => {
                 (StatusCode::FORBIDDEN, r#"{"message":"Forbidden"}"#, None)
             }
             (_, StoreUnavailable) => (

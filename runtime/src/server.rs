@@ -40,6 +40,7 @@ pub struct ServerConfig {
     store: crate::store::StoreConfig,
     clock: crate::clock::Clock,
     admin: Option<SocketAddr>,
+    auth: crate::auth::AuthConfig,
 }
 
 /// A stage variable set at start-up, overriding (or adding to) the compiled ones.
@@ -66,6 +67,7 @@ impl Default for ServerConfig {
             store: crate::store::StoreConfig::default(),
             clock: crate::clock::Clock::system(),
             admin: None,
+            auth: crate::auth::AuthConfig::default(),
         }
     }
 }
@@ -127,6 +129,20 @@ impl ServerConfig {
         self
     }
 
+    /// IAM credentials for `auth iam` methods. Default: none (every signed request is
+    /// refused with 403).
+    pub fn iam_credentials(mut self, credentials: crate::auth::sigv4::Credentials) -> Self {
+        self.auth.credentials = Arc::new(credentials);
+        self
+    }
+
+    /// PEM CA certificates trusted, besides the webpki roots, when fetching a JWT authorizer's
+    /// `jwks-uri`. Default: none.
+    pub fn extra_roots(mut self, pem: Option<Vec<u8>>) -> Self {
+        self.auth.extra_roots = pem.map(Arc::from);
+        self
+    }
+
     /// Serve the admin endpoint (usage, keys, health) on this loopback address. Default: off.
     pub fn admin(mut self, addr: Option<SocketAddr>) -> Self {
         self.admin = addr;
@@ -152,6 +168,8 @@ pub enum ServeError {
     Store(crate::store::StoreError),
     /// The admin endpoint must listen on a loopback address.
     AdminNotLoopback(SocketAddr),
+    /// An authorizer cannot be set up (its JWKS file is missing or unreadable, …).
+    Auth(String),
 }
 
 impl std::fmt::Display for ServeError {
@@ -169,6 +187,7 @@ impl std::fmt::Display for ServeError {
                 f.write_str("mounting at the root needs one stage: pass --stage NAME")
             }
             ServeError::Store(e) => write!(f, "the store cannot be used: {e}"),
+            ServeError::Auth(e) => write!(f, "authorization cannot be set up: {e}"),
             ServeError::AdminNotLoopback(addr) => write!(
                 f,
                 "the admin endpoint listens on loopback only; {addr} is not a loopback address \
@@ -294,6 +313,10 @@ impl<G: Gateway> Server<G> {
             gateway_responses: spec.gateway_responses,
             limits,
             caches,
+            auth: crate::auth::Auth::new(spec, &self.config.auth).map_err(ServeError::Auth)?,
+            routes: spec.routes,
+            authorizers: spec.authorizers,
+            cors_any: spec.cors.is_some() || spec.routes.iter().any(|r| r.cors.is_some()),
             stages,
             client: ProxyClient::new(),
             max_body_bytes: self.config.max_body_bytes,
@@ -472,6 +495,15 @@ impl<G: Gateway> Inner<G> {
                 parts.headers.clone(),
             )
         });
+        // CORS headers go on every answer to an allowed origin, errors included.
+        let cors_probe = if self.shared.cors_any {
+            parts
+                .headers
+                .get(http::header::ORIGIN)
+                .map(|o| (o.clone(), parts.uri.clone()))
+        } else {
+            None
+        };
         let mut stage_skip = None;
         // The request as generated code sees it; built a second time (body already gone) for a
         // customised gateway response.
@@ -488,6 +520,7 @@ impl<G: Gateway> Inner<G> {
             remote,
             received_at,
             api_key: None,
+            principal: None,
             shared: self.shared.clone(),
         };
 
@@ -537,10 +570,46 @@ impl<G: Gateway> Inner<G> {
                 extended_id.header_value(),
             );
         }
+        if let Some((origin, uri)) = cors_probe
+            && !response
+                .headers()
+                .contains_key(http::header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            && let Some(cors) = self.cors_for(method, &uri)
+        {
+            cors.decorate(&origin, response.headers_mut());
+        }
         if method == Method::Head {
             strip_body(&mut response);
         }
         response
+    }
+
+    /// The CORS configuration for a request: its route's resource's, else the API's.
+    fn cors_for(&self, method: Method, uri: &http::Uri) -> Option<&'static crate::cors::CorsSpec> {
+        let spec = G::SPEC;
+        let route = PathIndex::parse(uri.path()).ok().and_then(|path| {
+            let (_, skip) = self.select_stage(&path, uri.path())?;
+            let segments = path.segments(uri.path(), skip);
+            // A method the resource lacks still answers with the resource's CORS settings.
+            G::route_of(method, segments.as_slice()).or_else(|| {
+                [
+                    Method::Get,
+                    Method::Post,
+                    Method::Put,
+                    Method::Patch,
+                    Method::Delete,
+                    Method::Head,
+                ]
+                .into_iter()
+                .find_map(|m| G::route_of(m, segments.as_slice()))
+            })
+        });
+        match route {
+            // A preflight answer carries its own headers.
+            Some(r) if r >= spec.routes.len() => None,
+            Some(r) => spec.routes[r].cors.or(spec.cors),
+            None => spec.cors,
+        }
     }
 
     fn select_stage(&self, path: &PathIndex, raw: &str) -> Option<(usize, usize)> {

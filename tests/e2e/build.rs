@@ -17,6 +17,7 @@ fn main() {
         "apis/account.kdl",
         "apis/keys.kdl",
         "apis/cache.kdl",
+        "apis/auth.kdl",
     ] {
         tollgate_codegen::compile(api).unwrap();
     }

@@ -107,6 +107,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         ],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "ANY",
@@ -120,6 +122,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         ],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
 ];
 static __TOLLGATE_PROXY_1: ::tollgate::__codegen::ProxySpec = ::tollgate::__codegen::ProxySpec {
@@ -130,6 +134,8 @@ static __TOLLGATE_PROXY_1: ::tollgate::__codegen::ProxySpec = ::tollgate::__code
     ],
     timeout_ms: 300u64,
 };
+static __TOLLGATE_AUTHORIZERS: &[::tollgate::__codegen::AuthorizerSpec] = &[];
+static __TOLLGATE_PREFLIGHT: [::tollgate::__codegen::PreflightSpec; 0usize] = [];
 impl<H: Http> ::tollgate::__codegen::Gateway for HttpApi<H> {
     const SPEC: &'static ::tollgate::__codegen::ApiSpec = &::tollgate::__codegen::ApiSpec {
         name: "http",
@@ -140,6 +146,9 @@ impl<H: Http> ::tollgate::__codegen::Gateway for HttpApi<H> {
         throttle: ::core::option::Option::None,
         usage_plans: &[],
         api_key_source: ::tollgate::__codegen::ApiKeySource::Header,
+        authorizers: __TOLLGATE_AUTHORIZERS,
+        resource_policy: ::core::option::Option::None,
+        cors: ::core::option::Option::None,
     };
     fn stage_index(name: &str) -> ::core::option::Option<usize> {
         match name {
@@ -148,6 +157,29 @@ impl<H: Http> ::tollgate::__codegen::Gateway for HttpApi<H> {
             _ => ::core::option::Option::None,
         }
     }
+    #[allow(unused_variables)]
+    fn route_of(
+        m: ::tollgate::__codegen::Method,
+        segments: &[&str],
+    ) -> ::core::option::Option<usize> {
+        use ::tollgate::__codegen::Method as __M;
+        match segments {
+            ["pets", __p1] if !__p1.is_empty() && ::core::matches!(m, __M::Get) => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(0usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            [__p0, ..] if !__p0.is_empty() && m.is_standard() => {
+                match m {
+                    __m if __m.is_standard() => ::core::option::Option::Some(1usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            _ => ::core::option::Option::None,
+        }
+    }
+    #[allow(unused_braces)]
     async fn dispatch(
         &self,
         ex: ::tollgate::__codegen::Exchange,
@@ -155,26 +187,9 @@ impl<H: Http> ::tollgate::__codegen::Gateway for HttpApi<H> {
         ::tollgate::__codegen::Response,
         ::tollgate::__codegen::GatewayError,
     > {
-        use ::tollgate::__codegen::Method as __M;
         let route: ::core::option::Option<usize> = {
             let segments = ex.segments();
-            #[allow(unused_variables)]
-            let m = ex.method();
-            match segments.as_slice() {
-                ["pets", __p1] if !__p1.is_empty() && ::core::matches!(m, __M::Get) => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(0usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                [__p0, ..] if !__p0.is_empty() && m.is_standard() => {
-                    match m {
-                        __m if __m.is_standard() => ::core::option::Option::Some(1usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                _ => ::core::option::Option::None,
-            }
+            Self::route_of(ex.method(), segments.as_slice())
         };
         match route {
             ::core::option::Option::Some(0usize) => {

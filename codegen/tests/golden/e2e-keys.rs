@@ -130,6 +130,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -137,6 +139,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: true,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -144,6 +148,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: true,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -151,6 +157,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: true,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -158,6 +166,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: true,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -165,6 +175,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: true,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -172,6 +184,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: true,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
 ];
 static __TOLLGATE_MOCK_0: ::tollgate::__codegen::MockSpec = ::tollgate::__codegen::MockSpec {
@@ -264,6 +278,8 @@ static __TOLLGATE_RESPONSES_0: [::tollgate::__codegen::ResponseSpec; 1usize] = [
         ],
     },
 ];
+static __TOLLGATE_AUTHORIZERS: &[::tollgate::__codegen::AuthorizerSpec] = &[];
+static __TOLLGATE_PREFLIGHT: [::tollgate::__codegen::PreflightSpec; 0usize] = [];
 impl<H: Keys> ::tollgate::__codegen::Gateway for KeysApi<H> {
     const SPEC: &'static ::tollgate::__codegen::ApiSpec = &::tollgate::__codegen::ApiSpec {
         name: "keys",
@@ -356,6 +372,9 @@ impl<H: Keys> ::tollgate::__codegen::Gateway for KeysApi<H> {
             },
         ],
         api_key_source: ::tollgate::__codegen::ApiKeySource::Header,
+        authorizers: __TOLLGATE_AUTHORIZERS,
+        resource_policy: ::core::option::Option::None,
+        cors: ::core::option::Option::None,
     };
     fn stage_index(name: &str) -> ::core::option::Option<usize> {
         match name {
@@ -366,6 +385,59 @@ impl<H: Keys> ::tollgate::__codegen::Gateway for KeysApi<H> {
             _ => ::core::option::Option::None,
         }
     }
+    #[allow(unused_variables)]
+    fn route_of(
+        m: ::tollgate::__codegen::Method,
+        segments: &[&str],
+    ) -> ::core::option::Option<usize> {
+        use ::tollgate::__codegen::Method as __M;
+        match segments {
+            ["context"] => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(6usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["fast"] => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(2usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["guarded"] => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(4usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["metered"] => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(1usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["open"] => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(0usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["roomy"] => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(3usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["whoami"] => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(5usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            _ => ::core::option::Option::None,
+        }
+    }
+    #[allow(unused_braces)]
     async fn dispatch(
         &self,
         ex: ::tollgate::__codegen::Exchange,
@@ -373,56 +445,9 @@ impl<H: Keys> ::tollgate::__codegen::Gateway for KeysApi<H> {
         ::tollgate::__codegen::Response,
         ::tollgate::__codegen::GatewayError,
     > {
-        use ::tollgate::__codegen::Method as __M;
         let route: ::core::option::Option<usize> = {
             let segments = ex.segments();
-            #[allow(unused_variables)]
-            let m = ex.method();
-            match segments.as_slice() {
-                ["context"] => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(6usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["fast"] => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(2usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["guarded"] => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(4usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["metered"] => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(1usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["open"] => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(0usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["roomy"] => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(3usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["whoami"] => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(5usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                _ => ::core::option::Option::None,
-            }
+            Self::route_of(ex.method(), segments.as_slice())
         };
         match route {
             ::core::option::Option::Some(0usize) => {

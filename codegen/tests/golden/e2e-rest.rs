@@ -131,6 +131,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -138,6 +140,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -145,6 +149,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -158,6 +164,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         ],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "DELETE",
@@ -171,6 +179,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         ],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -184,6 +194,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         ],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -191,6 +203,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "ANY",
@@ -198,6 +212,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -205,6 +221,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "ANY",
@@ -218,6 +236,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         ],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -236,6 +256,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         ],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
 ];
 static __TOLLGATE_MOCK_0: ::tollgate::__codegen::MockSpec = ::tollgate::__codegen::MockSpec {
@@ -277,6 +299,8 @@ static __TOLLGATE_PROXY_10: ::tollgate::__codegen::ProxySpec = ::tollgate::__cod
     ],
     timeout_ms: 2000u64,
 };
+static __TOLLGATE_AUTHORIZERS: &[::tollgate::__codegen::AuthorizerSpec] = &[];
+static __TOLLGATE_PREFLIGHT: [::tollgate::__codegen::PreflightSpec; 0usize] = [];
 impl<H: Rest> ::tollgate::__codegen::Gateway for RestApi<H> {
     const SPEC: &'static ::tollgate::__codegen::ApiSpec = &::tollgate::__codegen::ApiSpec {
         name: "rest",
@@ -287,6 +311,9 @@ impl<H: Rest> ::tollgate::__codegen::Gateway for RestApi<H> {
         throttle: ::core::option::Option::None,
         usage_plans: &[],
         api_key_source: ::tollgate::__codegen::ApiKeySource::Header,
+        authorizers: __TOLLGATE_AUTHORIZERS,
+        resource_policy: ::core::option::Option::None,
+        cors: ::core::option::Option::None,
     };
     fn stage_index(name: &str) -> ::core::option::Option<usize> {
         match name {
@@ -295,6 +322,73 @@ impl<H: Rest> ::tollgate::__codegen::Gateway for RestApi<H> {
             _ => ::core::option::Option::None,
         }
     }
+    #[allow(unused_variables)]
+    fn route_of(
+        m: ::tollgate::__codegen::Method,
+        segments: &[&str],
+    ) -> ::core::option::Option<usize> {
+        use ::tollgate::__codegen::Method as __M;
+        match segments {
+            [] => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(0usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["echo"] => {
+                match m {
+                    __M::Post => ::core::option::Option::Some(8usize),
+                    __m if __m.is_standard() => ::core::option::Option::Some(7usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["files", __p1, ..] if !__p1.is_empty() => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(5usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["items"] => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(1usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["items", "special"] => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(2usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["items", __p1] if !__p1.is_empty() => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(3usize),
+                    __M::Delete => ::core::option::Option::Some(4usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["teapot"] => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(6usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["up", __p1, ..] if !__p1.is_empty() => {
+                match m {
+                    __m if __m.is_standard() => ::core::option::Option::Some(9usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["users", __p1, "repos", __p3] if !__p1.is_empty() && !__p3.is_empty() => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(10usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            _ => ::core::option::Option::None,
+        }
+    }
+    #[allow(unused_braces)]
     async fn dispatch(
         &self,
         ex: ::tollgate::__codegen::Exchange,
@@ -302,71 +396,9 @@ impl<H: Rest> ::tollgate::__codegen::Gateway for RestApi<H> {
         ::tollgate::__codegen::Response,
         ::tollgate::__codegen::GatewayError,
     > {
-        use ::tollgate::__codegen::Method as __M;
         let route: ::core::option::Option<usize> = {
             let segments = ex.segments();
-            #[allow(unused_variables)]
-            let m = ex.method();
-            match segments.as_slice() {
-                [] => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(0usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["echo"] => {
-                    match m {
-                        __M::Post => ::core::option::Option::Some(8usize),
-                        __m if __m.is_standard() => ::core::option::Option::Some(7usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["files", __p1, ..] if !__p1.is_empty() => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(5usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["items"] => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(1usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["items", "special"] => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(2usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["items", __p1] if !__p1.is_empty() => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(3usize),
-                        __M::Delete => ::core::option::Option::Some(4usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["teapot"] => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(6usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["up", __p1, ..] if !__p1.is_empty() => {
-                    match m {
-                        __m if __m.is_standard() => ::core::option::Option::Some(9usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["users", __p1, "repos", __p3,
-                ] if !__p1.is_empty() && !__p3.is_empty() => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(10usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                _ => ::core::option::Option::None,
-            }
+            Self::route_of(ex.method(), segments.as_slice())
         };
         match route {
             ::core::option::Option::Some(0usize) => {

@@ -87,6 +87,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -100,6 +102,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         ],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -107,6 +111,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -114,6 +120,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -121,6 +129,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -128,6 +138,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -135,6 +147,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -142,6 +156,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -149,6 +165,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -156,6 +174,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -169,6 +189,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         ],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -176,6 +198,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -183,6 +207,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
 ];
 static __TOLLGATE_HTTP_0: ::tollgate::__codegen::HttpSpec = ::tollgate::__codegen::HttpSpec {
@@ -1234,6 +1260,8 @@ static __TOLLGATE_RESPONSES_12: [::tollgate::__codegen::ResponseSpec; 2usize] = 
         ],
     },
 ];
+static __TOLLGATE_AUTHORIZERS: &[::tollgate::__codegen::AuthorizerSpec] = &[];
+static __TOLLGATE_PREFLIGHT: [::tollgate::__codegen::PreflightSpec; 0usize] = [];
 impl<H: Templates> ::tollgate::__codegen::Gateway for TemplatesApi<H> {
     const SPEC: &'static ::tollgate::__codegen::ApiSpec = &::tollgate::__codegen::ApiSpec {
         name: "templates",
@@ -1271,6 +1299,9 @@ impl<H: Templates> ::tollgate::__codegen::Gateway for TemplatesApi<H> {
         throttle: ::core::option::Option::None,
         usage_plans: &[],
         api_key_source: ::tollgate::__codegen::ApiKeySource::Header,
+        authorizers: __TOLLGATE_AUTHORIZERS,
+        resource_policy: ::core::option::Option::None,
+        cors: ::core::option::Option::None,
     };
     fn stage_index(name: &str) -> ::core::option::Option<usize> {
         match name {
@@ -1278,6 +1309,95 @@ impl<H: Templates> ::tollgate::__codegen::Gateway for TemplatesApi<H> {
             _ => ::core::option::Option::None,
         }
     }
+    #[allow(unused_variables)]
+    fn route_of(
+        m: ::tollgate::__codegen::Method,
+        segments: &[&str],
+    ) -> ::core::option::Option<usize> {
+        use ::tollgate::__codegen::Method as __M;
+        match segments {
+            ["c1"] => {
+                match m {
+                    __M::Post => ::core::option::Option::Some(0usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["c8"] => {
+                match m {
+                    __M::Post => ::core::option::Option::Some(9usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["grocery"] => {
+                match m {
+                    __M::Post => ::core::option::Option::Some(8usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["items", __p1] if !__p1.is_empty() => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(10usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["mock"] => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(12usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["pass", "json", __p2] if !__p2.is_empty() => {
+                match m {
+                    __M::Post => ::core::option::Option::Some(1usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["pass", "json-never"] => {
+                match m {
+                    __M::Post => ::core::option::Option::Some(3usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["pass", "json-nt"] => {
+                match m {
+                    __M::Post => ::core::option::Option::Some(2usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["pass", "none"] => {
+                match m {
+                    __M::Post => ::core::option::Option::Some(6usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["pass", "none-never"] => {
+                match m {
+                    __M::Post => ::core::option::Option::Some(7usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["pass", "xml"] => {
+                match m {
+                    __M::Post => ::core::option::Option::Some(4usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["pass", "xml-nt"] => {
+                match m {
+                    __M::Post => ::core::option::Option::Some(5usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["strict"] => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(11usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            _ => ::core::option::Option::None,
+        }
+    }
+    #[allow(unused_braces)]
     async fn dispatch(
         &self,
         ex: ::tollgate::__codegen::Exchange,
@@ -1285,92 +1405,9 @@ impl<H: Templates> ::tollgate::__codegen::Gateway for TemplatesApi<H> {
         ::tollgate::__codegen::Response,
         ::tollgate::__codegen::GatewayError,
     > {
-        use ::tollgate::__codegen::Method as __M;
         let route: ::core::option::Option<usize> = {
             let segments = ex.segments();
-            #[allow(unused_variables)]
-            let m = ex.method();
-            match segments.as_slice() {
-                ["c1"] => {
-                    match m {
-                        __M::Post => ::core::option::Option::Some(0usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["c8"] => {
-                    match m {
-                        __M::Post => ::core::option::Option::Some(9usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["grocery"] => {
-                    match m {
-                        __M::Post => ::core::option::Option::Some(8usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["items", __p1] if !__p1.is_empty() => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(10usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["mock"] => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(12usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["pass", "json", __p2] if !__p2.is_empty() => {
-                    match m {
-                        __M::Post => ::core::option::Option::Some(1usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["pass", "json-never"] => {
-                    match m {
-                        __M::Post => ::core::option::Option::Some(3usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["pass", "json-nt"] => {
-                    match m {
-                        __M::Post => ::core::option::Option::Some(2usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["pass", "none"] => {
-                    match m {
-                        __M::Post => ::core::option::Option::Some(6usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["pass", "none-never"] => {
-                    match m {
-                        __M::Post => ::core::option::Option::Some(7usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["pass", "xml"] => {
-                    match m {
-                        __M::Post => ::core::option::Option::Some(4usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["pass", "xml-nt"] => {
-                    match m {
-                        __M::Post => ::core::option::Option::Some(5usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["strict"] => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(11usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                _ => ::core::option::Option::None,
-            }
+            Self::route_of(ex.method(), segments.as_slice())
         };
         match route {
             ::core::option::Option::Some(0usize) => {

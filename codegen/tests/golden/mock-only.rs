@@ -87,6 +87,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "HEAD",
@@ -94,6 +96,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
 ];
 static __TOLLGATE_MOCK_0: ::tollgate::__codegen::MockSpec = ::tollgate::__codegen::MockSpec {
@@ -106,6 +110,8 @@ static __TOLLGATE_MOCK_1: ::tollgate::__codegen::MockSpec = ::tollgate::__codege
     headers: &[],
     body: "",
 };
+static __TOLLGATE_AUTHORIZERS: &[::tollgate::__codegen::AuthorizerSpec] = &[];
+static __TOLLGATE_PREFLIGHT: [::tollgate::__codegen::PreflightSpec; 0usize] = [];
 impl<H: Health> ::tollgate::__codegen::Gateway for HealthApi<H> {
     const SPEC: &'static ::tollgate::__codegen::ApiSpec = &::tollgate::__codegen::ApiSpec {
         name: "health",
@@ -116,6 +122,9 @@ impl<H: Health> ::tollgate::__codegen::Gateway for HealthApi<H> {
         throttle: ::core::option::Option::None,
         usage_plans: &[],
         api_key_source: ::tollgate::__codegen::ApiKeySource::Header,
+        authorizers: __TOLLGATE_AUTHORIZERS,
+        resource_policy: ::core::option::Option::None,
+        cors: ::core::option::Option::None,
     };
     fn stage_index(name: &str) -> ::core::option::Option<usize> {
         match name {
@@ -123,6 +132,24 @@ impl<H: Health> ::tollgate::__codegen::Gateway for HealthApi<H> {
             _ => ::core::option::Option::None,
         }
     }
+    #[allow(unused_variables)]
+    fn route_of(
+        m: ::tollgate::__codegen::Method,
+        segments: &[&str],
+    ) -> ::core::option::Option<usize> {
+        use ::tollgate::__codegen::Method as __M;
+        match segments {
+            ["ping"] => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(0usize),
+                    __M::Head => ::core::option::Option::Some(1usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            _ => ::core::option::Option::None,
+        }
+    }
+    #[allow(unused_braces)]
     async fn dispatch(
         &self,
         ex: ::tollgate::__codegen::Exchange,
@@ -130,21 +157,9 @@ impl<H: Health> ::tollgate::__codegen::Gateway for HealthApi<H> {
         ::tollgate::__codegen::Response,
         ::tollgate::__codegen::GatewayError,
     > {
-        use ::tollgate::__codegen::Method as __M;
         let route: ::core::option::Option<usize> = {
             let segments = ex.segments();
-            #[allow(unused_variables)]
-            let m = ex.method();
-            match segments.as_slice() {
-                ["ping"] => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(0usize),
-                        __M::Head => ::core::option::Option::Some(1usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                _ => ::core::option::Option::None,
-            }
+            Self::route_of(ex.method(), segments.as_slice())
         };
         match route {
             ::core::option::Option::Some(0usize) => {

@@ -177,6 +177,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -184,6 +186,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -197,6 +201,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         ],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -204,6 +210,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: true,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -211,6 +219,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -218,6 +228,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         params: &[],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "ANY",
@@ -231,6 +243,8 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         ],
         api_key_required: false,
         cache: ::core::option::Option::None,
+        auth: ::tollgate::__codegen::RouteAuthSpec::None,
+        cors: ::core::option::Option::None,
     },
 ];
 static __TOLLGATE_MOCK_3: ::tollgate::__codegen::MockSpec = ::tollgate::__codegen::MockSpec {
@@ -750,6 +764,8 @@ static __TOLLGATE_RESPONSES_0: [::tollgate::__codegen::ResponseSpec; 2usize] = [
         ],
     },
 ];
+static __TOLLGATE_AUTHORIZERS: &[::tollgate::__codegen::AuthorizerSpec] = &[];
+static __TOLLGATE_PREFLIGHT: [::tollgate::__codegen::PreflightSpec; 0usize] = [];
 impl<H: Petstore> ::tollgate::__codegen::Gateway for PetstoreApi<H> {
     const SPEC: &'static ::tollgate::__codegen::ApiSpec = &::tollgate::__codegen::ApiSpec {
         name: "petstore",
@@ -783,6 +799,9 @@ impl<H: Petstore> ::tollgate::__codegen::Gateway for PetstoreApi<H> {
             },
         ],
         api_key_source: ::tollgate::__codegen::ApiKeySource::Header,
+        authorizers: __TOLLGATE_AUTHORIZERS,
+        resource_policy: ::core::option::Option::None,
+        cors: ::core::option::Option::None,
     };
     fn stage_index(name: &str) -> ::core::option::Option<usize> {
         match name {
@@ -791,6 +810,54 @@ impl<H: Petstore> ::tollgate::__codegen::Gateway for PetstoreApi<H> {
             _ => ::core::option::Option::None,
         }
     }
+    #[allow(unused_variables)]
+    fn route_of(
+        m: ::tollgate::__codegen::Method,
+        segments: &[&str],
+    ) -> ::core::option::Option<usize> {
+        use ::tollgate::__codegen::Method as __M;
+        match segments {
+            ["greeting"] => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(5usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["inventory"] => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(3usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["pets"] => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(0usize),
+                    __M::Post => ::core::option::Option::Some(1usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["pets", __p1] if !__p1.is_empty() => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(2usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["proxy", __p1, ..] if !__p1.is_empty() => {
+                match m {
+                    __m if __m.is_standard() => ::core::option::Option::Some(6usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            ["status"] => {
+                match m {
+                    __M::Get => ::core::option::Option::Some(4usize),
+                    _ => ::core::option::Option::None,
+                }
+            }
+            _ => ::core::option::Option::None,
+        }
+    }
+    #[allow(unused_braces)]
     async fn dispatch(
         &self,
         ex: ::tollgate::__codegen::Exchange,
@@ -798,51 +865,9 @@ impl<H: Petstore> ::tollgate::__codegen::Gateway for PetstoreApi<H> {
         ::tollgate::__codegen::Response,
         ::tollgate::__codegen::GatewayError,
     > {
-        use ::tollgate::__codegen::Method as __M;
         let route: ::core::option::Option<usize> = {
             let segments = ex.segments();
-            #[allow(unused_variables)]
-            let m = ex.method();
-            match segments.as_slice() {
-                ["greeting"] => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(5usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["inventory"] => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(3usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["pets"] => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(0usize),
-                        __M::Post => ::core::option::Option::Some(1usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["pets", __p1] if !__p1.is_empty() => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(2usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["proxy", __p1, ..] if !__p1.is_empty() => {
-                    match m {
-                        __m if __m.is_standard() => ::core::option::Option::Some(6usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                ["status"] => {
-                    match m {
-                        __M::Get => ::core::option::Option::Some(4usize),
-                        _ => ::core::option::Option::None,
-                    }
-                }
-                _ => ::core::option::Option::None,
-            }
+            Self::route_of(ex.method(), segments.as_slice())
         };
         match route {
             ::core::option::Option::Some(0usize) => {

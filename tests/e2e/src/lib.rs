@@ -56,7 +56,14 @@ pub mod apis {
     pub mod cache {
         tollgate::include_api!("cached");
     }
+    /// `apis/auth.kdl`
+    pub mod auth {
+        tollgate::include_api!("guarded");
+    }
 }
+
+mod auth;
+pub use auth::{AuthHandlers, Jwt};
 
 /// Handlers of the cache test API: each call is numbered, so a cached answer shows the number
 /// of the call that made it.
