@@ -406,7 +406,7 @@ impl Exchange {
                     .unwrap_or("");
                 let claims = match verifier.verify(token, scopes, SystemTime::now()).await {
                     Ok(c) => c,
-                    Err(e) => return Err(jwt_error(&e)),
+                    Err(e) => return Err(jwt_error(flavor, &e)),
                 };
                 let principal_id = claims
                     .get("sub")
@@ -661,8 +661,10 @@ fn sigv4_error(flavor: Flavor, e: &sigv4::SigV4Error) -> GatewayError {
     }
 }
 
-fn jwt_error(e: &jwt::JwtError) -> GatewayError {
-    let kind = if e.status() == 403 {
+/// A refused token. A missing scope is 401 on REST APIs (a Cognito authorizer's answer) and
+/// 403 `Forbidden` on HTTP APIs (a JWT authorizer's); the challenge says which check failed.
+fn jwt_error(flavor: Flavor, e: &jwt::JwtError) -> GatewayError {
+    let kind = if e.status() == 403 && flavor == Flavor::Http {
         ResponseType::AccessDenied
     } else {
         ResponseType::Unauthorized

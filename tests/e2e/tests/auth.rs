@@ -306,7 +306,12 @@ async fn jwt_authorizer_admits_valid_tokens_and_exposes_claims() {
     );
     let t = jwt.token("user-3", json!({"scope": "openid"}));
     let r = s.bearer("/test/jwt/scoped", &t).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // REST answers a missing scope as Cognito does: 401.
+    assert_json(
+        &r,
+        StatusCode::UNAUTHORIZED,
+        json!({"message": "Unauthorized"}),
+    );
     assert!(
         r.header("www-authenticate")
             .unwrap_or("")

@@ -62,3 +62,57 @@ async fn no_route_is_a_404_not_found_and_timeouts_are_a_503() {
     }
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn jwt_refusals_are_http_api_answers_with_cors_headers() {
+    let up = Upstream::start().await;
+    let gw = http_api(&up).await;
+    let c = Client::new();
+    let jwt = tollgate_e2e::Jwt::new();
+    let get = |token: Option<String>| {
+        let url = gw.url("/private");
+        let c = &c;
+        async move {
+            let mut h = vec![("origin".to_owned(), "https://any.example.test".to_owned())];
+            if let Some(t) = token {
+                h.push(("authorization".to_owned(), format!("Bearer {t}")));
+            }
+            let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            c.request(
+                Proto::Http1,
+                http::Method::GET,
+                &url,
+                &h,
+                bytes::Bytes::new(),
+            )
+            .await
+        }
+    };
+    let ok = get(Some(
+        jwt.token("u", serde_json::json!({"scope": "pets:read"})),
+    ))
+    .await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    assert_eq!(ok.header("access-control-allow-origin"), Some("*"));
+
+    let none = get(None).await;
+    assert_eq!(none.status, 401);
+    assert_eq!(none.text(), r#"{"message":"Unauthorized"}"#);
+    assert_eq!(none.header("x-amzn-errortype"), None);
+    assert!(none.header("www-authenticate").is_some());
+    assert_eq!(none.header("access-control-allow-origin"), Some("*"));
+
+    // A missing scope is 403 Forbidden on HTTP APIs.
+    let scope = get(Some(
+        jwt.token("u", serde_json::json!({"scope": "pets:write"})),
+    ))
+    .await;
+    assert_eq!(scope.status, 403);
+    assert_eq!(scope.text(), r#"{"message":"Forbidden"}"#);
+    assert!(
+        scope
+            .header("www-authenticate")
+            .unwrap_or("")
+            .contains("insufficient_scope")
+    );
+}
