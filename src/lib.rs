@@ -29,7 +29,31 @@
 //! }
 //! ```
 
+#[cfg(feature = "macros")]
+mod macro_support;
 pub mod serve;
+
+/// A model declared with `#[derive(tollgate::Model)]`: its name and JSON Schema.
+#[cfg(feature = "macros")]
+pub use macro_support::Model;
+/// `#[tollgate::api(…)]` on an `impl` block: the API written on its handlers (see
+/// `docs/macros.md`). `#[derive(tollgate::Model)]`: a request model from a struct.
+#[cfg(feature = "macros")]
+pub use tollgate_macros::{Model, api};
+/// Route attributes; only meaningful on methods inside `#[tollgate::api]`.
+#[cfg(feature = "macros")]
+pub use tollgate_macros::{any, delete, get, patch, post, put};
+
+/// What the macros expand to. Not a public API.
+#[cfg(feature = "macros")]
+#[doc(hidden)]
+pub mod __macros {
+    pub use crate::macro_support::*;
+    pub use serde_json;
+}
+#[cfg(feature = "macros")]
+#[doc(hidden)]
+pub use tollgate_macros::__api_expand;
 
 pub use serve::{ServeArgs, run, run_with};
 /// Authorizers, policies and SigV4 credentials (`auth …`, `--iam-credentials`).

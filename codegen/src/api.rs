@@ -432,6 +432,30 @@ fn validation(api: &Api, models: &Models<'_>) -> TokenStream {
     }
 }
 
+/// The signature of every handler method of the generated trait, in trait order (what
+/// [`crate::generate_tokens`] reports so front ends can implement the trait).
+pub(crate) fn signatures(api: &Api, models: &Models<'_>) -> Vec<crate::HandlerSignature> {
+    let named_roots: Vec<(String, NodeId)> = api
+        .models
+        .iter()
+        .zip(models.roots)
+        .map(|(m, r)| (m.name.value.clone(), *r))
+        .collect();
+    let model_types = crate::types::model_types(models.set, &named_roots);
+    handler_fns(api)
+        .into_iter()
+        .map(|h| crate::HandlerSignature {
+            name: h.name.to_string(),
+            params: h
+                .params
+                .iter()
+                .map(|(_, name, kind)| ((*name).to_owned(), rust_type(*kind)))
+                .collect(),
+            body: h.body.map(|m| model_types.types[m].clone()),
+        })
+        .collect()
+}
+
 fn handler_fns(api: &Api) -> Vec<HandlerFn<'_>> {
     let mut out: Vec<HandlerFn<'_>> = Vec::new();
     for route in &api.routes {

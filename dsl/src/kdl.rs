@@ -1339,8 +1339,10 @@ fn read_integration_children(
     }
 }
 
-/// Parses a resource path such as `/pets/{petId}` into segments with spans.
-fn parse_path(p: &Spanned<String>, sink: &mut Sink) -> Option<Vec<Segment>> {
+/// Parses a resource path such as `/pets/{petId}` into segments with spans. `p.span` covers the
+/// quoted string (its first and last bytes are the quotes); errors are `kdl::bad-path`. Shared
+/// with the macro front end, whose path literals are quoted too.
+pub fn parse_path(p: &Spanned<String>, sink: &mut Sink) -> Option<Vec<Segment>> {
     let text = p.value.as_str();
     // The span includes the opening quote of a plain string; offsets below are into the text.
     let base = p.span.sub(1, p.span.len.saturating_sub(2));
@@ -1551,7 +1553,7 @@ fn unknown_node(sink: &mut Sink, node: &KdlNode, name: &str, parent: &str, expec
 }
 
 /// The expected name closest to `name` by edit distance, if it is close enough to be a typo.
-pub(crate) fn closest<'a>(name: &str, expected: &[&'a str]) -> Option<&'a str> {
+pub fn closest<'a>(name: &str, expected: &[&'a str]) -> Option<&'a str> {
     expected
         .iter()
         .map(|e| {
@@ -1632,8 +1634,8 @@ fn to_span(s: SourceSpan) -> Span {
     Span::new(s.offset(), s.len())
 }
 
-/// API Gateway's two default models, exactly as it creates them.
-fn default_models() -> [(&'static str, serde_json::Value); 2] {
+/// API Gateway's two default models, exactly as it creates them (every front end appends them).
+pub fn default_models() -> [(&'static str, serde_json::Value); 2] {
     [
         (
             "Empty",

@@ -1,0 +1,13 @@
+use tollgate::HandlerResult;
+
+pub struct Pets;
+
+#[tollgate::api(name = "petstore", stage(name = "prod"))]
+impl Pets {
+    #[get("/pets/v{version}")]
+    async fn pets(&self) -> HandlerResult {
+        todo!()
+    }
+}
+
+fn main() {}

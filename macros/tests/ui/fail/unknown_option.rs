@@ -1,0 +1,13 @@
+use tollgate::HandlerResult;
+
+pub struct Pets;
+
+#[tollgate::api(name = "petstore", stage(name = "prod"), colour = "blue")]
+impl Pets {
+    #[get("/pets")]
+    async fn list_pets(&self) -> HandlerResult {
+        todo!()
+    }
+}
+
+fn main() {}

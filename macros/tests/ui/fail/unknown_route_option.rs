@@ -1,0 +1,13 @@
+use tollgate::HandlerResult;
+
+pub struct Pets;
+
+#[tollgate::api(name = "petstore", stage(name = "prod"))]
+impl Pets {
+    #[get("/pets", api_key_requird)]
+    async fn list_pets(&self) -> HandlerResult {
+        todo!()
+    }
+}
+
+fn main() {}
