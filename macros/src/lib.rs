@@ -18,6 +18,7 @@
 //!
 //! [`ir::Api`]: tollgate_dsl::ir::Api
 
+mod bind;
 mod derive_model;
 mod expand;
 mod lower;
@@ -41,7 +42,12 @@ use proc_macro::TokenStream;
 /// Options, route attributes and parameter bindings are described in `docs/macros.md`.
 #[proc_macro_attribute]
 pub fn api(attr: TokenStream, item: TokenStream) -> TokenStream {
-    expand::api(attr.into(), item.into()).into()
+    // Files the attribute names (`kdl = "api.kdl"`) are relative to the file it is written in,
+    // as with `include_str!`.
+    let base_dir = proc_macro::Span::call_site()
+        .local_file()
+        .and_then(|f| f.parent().map(std::path::Path::to_path_buf));
+    expand::api(attr.into(), item.into(), base_dir).into()
 }
 
 /// A request model: the struct's fields become a JSON Schema (draft 4) object, with the

@@ -42,6 +42,8 @@ pub(crate) enum Bound {
     },
     /// The body, as the model type.
     Body(Type),
+    /// The trait method's typed body, passed on as it is (KDL-bound handlers).
+    TraitBody,
     /// The request itself.
     Request { by_ref: bool },
 }
@@ -80,7 +82,7 @@ fn type_ident(ty: &Type) -> Option<&Ident> {
 }
 
 /// `Option<T>` → `T`.
-fn option_inner(ty: &Type) -> Option<&Type> {
+pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
     let Type::Path(p) = ty else { return None };
     let seg = p.path.segments.last()?;
     if seg.ident != "Option" {
@@ -95,7 +97,7 @@ fn option_inner(ty: &Type) -> Option<&Type> {
     }
 }
 
-fn param_type(ty: &Type) -> Option<ir::ParamType> {
+pub(crate) fn param_type(ty: &Type) -> Option<ir::ParamType> {
     let Type::Path(p) = ty else { return None };
     if p.qself.is_some() || !p.path.segments.last()?.arguments.is_empty() {
         return None;
@@ -144,7 +146,7 @@ pub(crate) fn snake_case(s: &str) -> String {
     out
 }
 
-fn type_text(ty: &Type) -> String {
+pub(crate) fn type_text(ty: &Type) -> String {
     ty.to_token_stream().to_string().replace(' ', "")
 }
 

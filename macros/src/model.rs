@@ -30,6 +30,8 @@ pub(crate) struct ApiDef {
     pub(crate) models: Vec<syn::Path>,
     /// `usage_plan(…)`, in order.
     pub(crate) usage_plans: Vec<PlanDef>,
+    /// `kdl = "api.kdl"`: the API is the KDL file's; the impl block's methods are its handlers.
+    pub(crate) kdl: Option<LitStr>,
     /// The span of the attribute's arguments (or of `api`).
     pub(crate) span: Span,
 }
@@ -137,6 +139,7 @@ pub(crate) enum ArgKind {
 }
 
 const API_OPTIONS: &[&str] = &[
+    "kdl",
     "name",
     "flavor",
     "max_integration_timeout_ms",
@@ -187,6 +190,7 @@ pub(crate) fn read_api(attr: TokenStream, errors: &mut Errors) -> ApiDef {
         validation_errors: None,
         models: Vec::new(),
         usage_plans: Vec::new(),
+        kdl: None,
         span,
     };
     let opts = match options::parse(attr) {
@@ -206,6 +210,7 @@ pub(crate) fn read_api(attr: TokenStream, errors: &mut Errors) -> ApiDef {
         };
         match name.to_string().as_str() {
             "name" => def.name = options::string(name, value, errors),
+            "kdl" => def.kdl = options::string(name, value, errors),
             "flavor" => def.flavor = options::string(name, value, errors),
             "max_integration_timeout_ms" => def.max_timeout = options::integer(name, value, errors),
             "validator" => def.validator = options::string(name, value, errors),
@@ -517,69 +522,7 @@ pub(crate) fn read_handlers(item: &mut ItemImpl, errors: &mut Errors) -> Vec<Han
             route = Some((method, span, tokens));
         }
         f.attrs = kept;
-        let mut args = Vec::new();
-        for input in &mut f.sig.inputs {
-            let FnArg::Typed(pt) = input else { continue };
-            let mut kind = ArgKind::Plain;
-            let mut kept = Vec::new();
-            for attr in std::mem::take(&mut pt.attrs) {
-                let name = attr.path().get_ident().map(Ident::to_string);
-                match name.as_deref() {
-                    Some("query") => {
-                        kind = match &attr.meta {
-                            syn::Meta::Path(_) => ArgKind::Query(match &*pt.pat {
-                                Pat::Ident(i) => {
-                                    LitStr::new(&i.ident.unraw_string(), i.ident.span())
-                                }
-                                other => LitStr::new("_", other.span()),
-                            }),
-                            _ => match attr.parse_args::<LitStr>() {
-                                Ok(s) => ArgKind::Query(s),
-                                Err(e) => {
-                                    errors.push(e);
-                                    ArgKind::Plain
-                                }
-                            },
-                        }
-                    }
-                    Some("header") => {
-                        kind = match attr.parse_args::<LitStr>() {
-                            Ok(s) => ArgKind::Header(s),
-                            Err(_) => {
-                                errors.at(
-                                    attr.path().span(),
-                                    "`#[header]` names the header: `#[header(\"x-tenant\")]`",
-                                );
-                                ArgKind::Plain
-                            }
-                        }
-                    }
-                    Some("body") => kind = ArgKind::Body,
-                    _ => kept.push(attr),
-                }
-            }
-            pt.attrs = kept;
-            if route.is_none() {
-                continue;
-            }
-            let ident = match &*pt.pat {
-                Pat::Ident(i) => i.ident.clone(),
-                other => {
-                    errors.at(other.span(), "handler parameters must be plain names");
-                    continue;
-                }
-            };
-            if matches!(kind, ArgKind::Plain)
-                && let Some(by_ref) = request_type(&pt.ty)
-            {
-                kind = ArgKind::Request { by_ref };
-            }
-            args.push(ArgDef {
-                ident,
-                ty: (*pt.ty).clone(),
-                kind,
-            });
-        }
+        let args = read_args(&mut f.sig, route.is_some(), errors);
         let Some((method, span, tokens)) = route else {
             continue;
         };
@@ -607,6 +550,77 @@ pub(crate) fn read_handlers(item: &mut ItemImpl, errors: &mut Errors) -> Vec<Han
         });
     }
     out
+}
+
+/// Reads a method's parameters after `&self` and removes the parameter attributes (`#[query]`,
+/// `#[header]`, `#[body]`) from the signature. Returns nothing unless `record`.
+pub(crate) fn read_args(
+    sig: &mut syn::Signature,
+    record: bool,
+    errors: &mut Errors,
+) -> Vec<ArgDef> {
+    let mut args = Vec::new();
+    for input in &mut sig.inputs {
+        let FnArg::Typed(pt) = input else { continue };
+        let mut kind = ArgKind::Plain;
+        let mut kept = Vec::new();
+        for attr in std::mem::take(&mut pt.attrs) {
+            let name = attr.path().get_ident().map(Ident::to_string);
+            match name.as_deref() {
+                Some("query") => {
+                    kind = match &attr.meta {
+                        syn::Meta::Path(_) => ArgKind::Query(match &*pt.pat {
+                            Pat::Ident(i) => LitStr::new(&i.ident.unraw_string(), i.ident.span()),
+                            other => LitStr::new("_", other.span()),
+                        }),
+                        _ => match attr.parse_args::<LitStr>() {
+                            Ok(s) => ArgKind::Query(s),
+                            Err(e) => {
+                                errors.push(e);
+                                ArgKind::Plain
+                            }
+                        },
+                    }
+                }
+                Some("header") => {
+                    kind = match attr.parse_args::<LitStr>() {
+                        Ok(s) => ArgKind::Header(s),
+                        Err(_) => {
+                            errors.at(
+                                attr.path().span(),
+                                "`#[header]` names the header: `#[header(\"x-tenant\")]`",
+                            );
+                            ArgKind::Plain
+                        }
+                    }
+                }
+                Some("body") => kind = ArgKind::Body,
+                _ => kept.push(attr),
+            }
+        }
+        pt.attrs = kept;
+        if !record {
+            continue;
+        }
+        let ident = match &*pt.pat {
+            Pat::Ident(i) => i.ident.clone(),
+            other => {
+                errors.at(other.span(), "handler parameters must be plain names");
+                continue;
+            }
+        };
+        if matches!(kind, ArgKind::Plain)
+            && let Some(by_ref) = request_type(&pt.ty)
+        {
+            kind = ArgKind::Request { by_ref };
+        }
+        args.push(ArgDef {
+            ident,
+            ty: (*pt.ty).clone(),
+            kind,
+        });
+    }
+    args
 }
 
 trait Unraw {
