@@ -28,13 +28,13 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};
-use hyper_rustls::{ConfigBuilderExt, HttpsConnector, HttpsConnectorBuilder};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -417,10 +417,8 @@ enum Fetcher {
     File(PathBuf),
     Https {
         uri: http::Uri,
-        /// One client per trust set: the extra roots (when given) and the webpki roots.
-        clients: Vec<HttpsClient>,
-        /// The client that connected last time, tried first.
-        preferred: AtomicUsize,
+        /// Trusts the webpki roots plus the extra roots, if any.
+        client: Box<HttpsClient>,
     },
 }
 
@@ -457,8 +455,7 @@ impl JwtVerifier {
                 (
                     Fetcher::Https {
                         uri,
-                        clients: https_clients(extra_roots)?,
-                        preferred: AtomicUsize::new(0),
+                        client: Box::new(https_client(extra_roots)?),
                     },
                     None,
                 )
@@ -703,12 +700,8 @@ impl JwtVerifier {
         match &self.fetcher {
             // A local file of at most 150 kB: read in place, it is quick.
             Fetcher::File(path) => read_jwks_file(path).and_then(|b| parse_jwks(&b)),
-            Fetcher::Https {
-                uri,
-                clients,
-                preferred,
-            } => {
-                let bytes = tokio::time::timeout(FETCH_TIMEOUT, fetch(uri, clients, preferred))
+            Fetcher::Https { uri, client } => {
+                let bytes = tokio::time::timeout(FETCH_TIMEOUT, fetch(uri, client))
                     .await
                     .map_err(|_| {
                         format!("no complete answer within {} ms", FETCH_TIMEOUT.as_millis())
@@ -733,97 +726,70 @@ fn read_jwks_file(path: &Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// HTTPS clients (no connection pooling: fetches are rare, a fresh connection never goes
-/// stale): one trusting `extra_roots` (when given), one trusting the webpki roots.
-fn https_clients(extra_roots: Option<&[u8]>) -> Result<Vec<HttpsClient>, String> {
-    let builder = || {
-        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS configuration: {e}"))
+/// The HTTPS client (no connection pooling: fetches are rare, a fresh connection never goes
+/// stale), trusting the webpki roots and `extra_roots` (when given).
+fn https_client(extra_roots: Option<&[u8]>) -> Result<HttpsClient, String> {
+    let mut roots = RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
-    let mut configs = Vec::new();
     if let Some(pem) = extra_roots {
-        let mut roots = RootCertStore::empty();
+        let before = roots.len();
         for cert in CertificateDer::pem_slice_iter(pem) {
             let cert = cert.map_err(|e| format!("extra root certificates: {e}"))?;
             roots
                 .add(cert)
                 .map_err(|e| format!("extra root certificate: {e}"))?;
         }
-        if roots.is_empty() {
+        if roots.len() == before {
             return Err("extra root certificates: no PEM certificate found".into());
         }
-        configs.push(
-            builder()?
-                .with_root_certificates(roots)
-                .with_no_client_auth(),
-        );
     }
-    configs.push(builder()?.with_webpki_roots().with_no_client_auth());
-    Ok(configs
-        .into_iter()
-        .map(|tls| {
-            let connector = HttpsConnectorBuilder::new()
-                .with_tls_config(tls)
-                .https_only()
-                .enable_http1()
-                .build();
-            Client::builder(TokioExecutor::new())
-                .pool_max_idle_per_host(0)
-                .build(connector)
-        })
-        .collect())
+    let tls =
+        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS configuration: {e}"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    let connector = HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_only()
+        .enable_http1()
+        .build();
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(0)
+        .build(connector))
 }
 
-/// GETs the JWKS: the preferred client first, the others when it cannot connect (a server
-/// certificate one trust set refuses); status 200 and at most [`MAX_JWKS_BYTES`] required.
-async fn fetch(
-    uri: &http::Uri,
-    clients: &[HttpsClient],
-    preferred: &AtomicUsize,
-) -> Result<Bytes, String> {
-    let first = preferred.load(Ordering::Relaxed);
-    let mut last_error = String::from("no HTTPS client");
-    for i in 0..clients.len() {
-        let index = (first + i) % clients.len();
-        let request = http::Request::get(uri.clone())
-            .header(http::header::ACCEPT, "application/json")
-            .header(http::header::USER_AGENT, "tollgate")
-            .body(Empty::new())
-            .map_err(|e| e.to_string())?;
-        let response = match clients[index].request(request).await {
-            Ok(response) => response,
-            Err(e) if e.is_connect() => {
-                last_error = error_chain(&e);
-                continue;
-            }
-            Err(e) => return Err(error_chain(&e)),
-        };
-        preferred.store(index, Ordering::Relaxed);
-        let status = response.status();
-        if status != http::StatusCode::OK {
-            return Err(format!("status {}", status.as_u16()));
-        }
-        let declared = response
-            .headers()
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > MAX_JWKS_BYTES as u64) {
-            return Err(format!("bigger than {MAX_JWKS_BYTES} bytes"));
-        }
-        return match Limited::new(response.into_body(), MAX_JWKS_BYTES)
-            .collect()
-            .await
-        {
-            Ok(body) => Ok(body.to_bytes()),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-                Err(format!("bigger than {MAX_JWKS_BYTES} bytes"))
-            }
-            Err(e) => Err(format!("reading the body: {e}")),
-        };
+/// GETs the JWKS: status 200 and at most [`MAX_JWKS_BYTES`] required.
+async fn fetch(uri: &http::Uri, client: &HttpsClient) -> Result<Bytes, String> {
+    let request = http::Request::get(uri.clone())
+        .header(http::header::ACCEPT, "application/json")
+        .header(http::header::USER_AGENT, "tollgate")
+        .body(Empty::new())
+        .map_err(|e| e.to_string())?;
+    let response = client.request(request).await.map_err(|e| error_chain(&e))?;
+    let status = response.status();
+    if status != http::StatusCode::OK {
+        return Err(format!("status {}", status.as_u16()));
     }
-    Err(last_error)
+    let declared = response
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_JWKS_BYTES as u64) {
+        return Err(format!("bigger than {MAX_JWKS_BYTES} bytes"));
+    }
+    match Limited::new(response.into_body(), MAX_JWKS_BYTES)
+        .collect()
+        .await
+    {
+        Ok(body) => Ok(body.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(format!("bigger than {MAX_JWKS_BYTES} bytes"))
+        }
+        Err(e) => Err(format!("reading the body: {e}")),
+    }
 }
 
 /// An error and its sources, `: `-separated (hyper's own message is just "client error").

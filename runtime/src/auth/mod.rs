@@ -159,7 +159,38 @@ enum AuthorizerState {
         validation: Option<regex::Regex>,
         cache: Option<moka::sync::Cache<(usize, String), Arc<AuthorizerResponse>>>,
     },
-    Jwt(Arc<jwt::JwtVerifier>),
+    Jwt {
+        verifier: Arc<jwt::JwtVerifier>,
+        /// Tokens already verified, by their exact text: a repeat request skips the signature
+        /// check (an ES256 verification costs tens of µs).
+        tokens: TokenCache,
+    },
+}
+
+/// A verified token's principal, valid until the token expires (or the keys are reloaded).
+#[derive(Debug)]
+struct VerifiedToken {
+    principal: Arc<Principal>,
+    /// `exp` plus the leeway, in seconds since the epoch.
+    valid_until: u64,
+    /// The verifier's key-load count when it was verified: a reload (a rotation) drops it.
+    generation: u64,
+}
+
+type TokenCache = moka::sync::Cache<Arc<str>, Arc<VerifiedToken>, foldhash::fast::RandomState>;
+
+/// How long a verified token is reused at most, whatever its `exp`.
+const TOKEN_CACHE_TTL: Duration = Duration::from_secs(300);
+
+fn token_cache() -> TokenCache {
+    moka::sync::Cache::builder()
+        // Bounded by bytes: tokens are a few hundred bytes to a few KB.
+        .weigher(|k: &Arc<str>, _: &Arc<VerifiedToken>| {
+            u32::try_from(k.len() + 512).unwrap_or(u32::MAX)
+        })
+        .max_capacity(32 * 1024 * 1024)
+        .time_to_live(TOKEN_CACHE_TTL)
+        .build_with_hasher(foldhash::fast::RandomState::default())
 }
 
 impl std::fmt::Debug for AuthorizerState {
@@ -169,7 +200,10 @@ impl std::fmt::Debug for AuthorizerState {
                 .debug_struct("Custom")
                 .field("cached", &cache.as_ref().map(|c| c.entry_count()))
                 .finish(),
-            AuthorizerState::Jwt(_) => f.write_str("Jwt"),
+            AuthorizerState::Jwt { tokens, .. } => f
+                .debug_struct("Jwt")
+                .field("cached_tokens", &tokens.entry_count())
+                .finish(),
         }
     }
 }
@@ -233,7 +267,10 @@ impl Auth {
                     };
                     let verifier = jwt::JwtVerifier::new(jc, config.extra_roots.as_deref())
                         .map_err(|e| format!("authorizer `{}`: {e}", a.name))?;
-                    AuthorizerState::Jwt(Arc::new(verifier))
+                    AuthorizerState::Jwt {
+                        verifier: Arc::new(verifier),
+                        tokens: token_cache(),
+                    }
                 }
             };
             authorizers.push(state);
@@ -390,7 +427,8 @@ impl Exchange {
                 }));
             }
             RouteAuthSpec::Authorizer { index, scopes } => {
-                let AuthorizerState::Jwt(verifier) = &shared.auth.authorizers[index] else {
+                let AuthorizerState::Jwt { verifier, tokens } = &shared.auth.authorizers[index]
+                else {
                     // Generated code calls `authorize_custom` for custom authorizers.
                     return Err(GatewayError::new(
                         ResponseType::AuthorizerConfigurationError,
@@ -404,26 +442,63 @@ impl Exchange {
                     .and_then(|s| self.parts.headers.get(s.name))
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("");
-                let claims = match verifier.verify(token, scopes, SystemTime::now()).await {
-                    Ok(c) => c,
-                    Err(e) => return Err(jwt_error(flavor, &e)),
+                let now = SystemTime::now();
+                let now_secs = now
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or_default();
+                let generation = verifier.load_count();
+                let cached = tokens
+                    .get(token)
+                    .filter(|t| t.generation == generation && now_secs < t.valid_until);
+                let principal = match cached {
+                    Some(t) => t.principal.clone(),
+                    None => {
+                        // Scopes are the route's: checked below, on cached tokens too.
+                        let claims = match verifier.verify(token, &[], now).await {
+                            Ok(c) => c,
+                            Err(e) => return Err(jwt_error(flavor, &e)),
+                        };
+                        let principal = Arc::new(Principal {
+                            principal_id: claims
+                                .get("sub")
+                                .and_then(|v| v.as_str())
+                                .unwrap_or_default()
+                                .to_owned(),
+                            claims: claims.stringified(),
+                            scopes: claims.scopes(),
+                            ..Principal::default()
+                        });
+                        if let Some(exp) = claims.get("exp").and_then(|v| v.as_u64()) {
+                            tokens.insert(
+                                token.into(),
+                                Arc::new(VerifiedToken {
+                                    principal: principal.clone(),
+                                    valid_until: exp.saturating_add(jwt::DEFAULT_LEEWAY.as_secs()),
+                                    generation,
+                                }),
+                            );
+                        }
+                        principal
+                    }
                 };
-                let principal_id = claims
-                    .get("sub")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_owned();
-                if let Some(p) = policy
-                    && p.evaluate(&self.facts(&t, Some(&principal_id)), false) != Verdict::Allow
+                if !scopes.is_empty()
+                    && !scopes
+                        .iter()
+                        .any(|s| principal.scopes.iter().any(|have| have == s))
                 {
-                    return Err(policy_denied(flavor, &principal_id, &t.arn, false));
+                    let e = jwt::JwtError::InsufficientScope {
+                        required: scopes.iter().map(|s| (*s).to_owned()).collect(),
+                    };
+                    return Err(jwt_error(flavor, &e));
                 }
-                self.principal = Some(Arc::new(Principal {
-                    principal_id,
-                    claims: claims.stringified(),
-                    scopes: claims.scopes(),
-                    ..Principal::default()
-                }));
+                if let Some(p) = policy
+                    && p.evaluate(&self.facts(&t, Some(&principal.principal_id)), false)
+                        != Verdict::Allow
+                {
+                    return Err(policy_denied(flavor, &principal.principal_id, &t.arn, false));
+                }
+                self.principal = Some(principal);
             }
         }
         Ok(())

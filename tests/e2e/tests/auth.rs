@@ -305,6 +305,8 @@ async fn jwt_authorizer_admits_valid_tokens_and_exposes_claims() {
         StatusCode::OK
     );
     let t = jwt.token("user-3", json!({"scope": "openid"}));
+    // Verified once and cached on a route without scopes: the scopes still apply elsewhere.
+    assert_eq!(s.bearer("/test/jwt", &t).await.status, StatusCode::OK);
     let r = s.bearer("/test/jwt/scoped", &t).await;
     // REST answers a missing scope as Cognito does: 401.
     assert_json(
