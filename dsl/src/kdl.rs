@@ -19,6 +19,7 @@ use std::path::Path;
 
 mod auth;
 mod mapping;
+pub use auth::identity_source;
 pub use mapping::GATEWAY_RESPONSE_TYPES;
 use mapping::Side;
 

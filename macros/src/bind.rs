@@ -238,6 +238,7 @@ pub(crate) fn expand(
             args: bound,
         });
     }
+    crate::expand::authorizer_methods(&api, &item, |_| None, &mut errors);
     if !errors.is_empty() {
         return stub(errors, &item);
     }

@@ -9,6 +9,7 @@ use crate::options::Errors;
 use crate::spans::SpanMap;
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::{Ident, ItemImpl, LitStr, Type};
 use tollgate_dsl::Diagnostics;
 use tollgate_dsl::ir;
@@ -48,6 +49,9 @@ fn door_help(code: &str, help: &str) -> String {
             format!(
                 "{hint}a model is a `#[derive(tollgate::Model)]` struct listed in `models(…)` or taken as a body; models: {models}"
             )
+        }
+        "tollgate::check::unknown-authorizer" => {
+            "declare it on the API: `authorizer(name = \"…\", type = \"jwt\" | \"token\" | \"request\", …)`, or write `auth = \"iam\"`".to_owned()
         }
         _ => help.to_owned(),
     }
@@ -278,6 +282,15 @@ fn expand(attr: TokenStream, item: TokenStream, models: Vec<(Ident, String)>) ->
     if !errors.is_empty() {
         return stub(errors, &item);
     }
+    authorizer_methods(
+        &lowered.api,
+        &item,
+        |h| lowered.spans.find(h.span.offset),
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return stub(errors, &item);
+    }
     let generated = match tollgate_codegen::generate_tokens(&lowered.api) {
         Ok(g) => g,
         Err(e) => {
@@ -292,6 +305,38 @@ fn expand(attr: TokenStream, item: TokenStream, models: Vec<(Ident, String)>) ->
         &lowered.bindings,
         TokenStream::new(),
     )
+}
+
+/// Each custom authorizer's handler must be a method of the impl block (the error goes where
+/// `span_of` says, else on the impl's type).
+pub(crate) fn authorizer_methods(
+    api: &ir::Api,
+    item: &ItemImpl,
+    span_of: impl Fn(&ir::Spanned<String>) -> Option<Span>,
+    errors: &mut Errors,
+) {
+    let has = |name: &str| {
+        item.items
+            .iter()
+            .any(|i| matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == name))
+    };
+    for a in &api.authorizers {
+        let Some(handler) = a.kind.handler() else {
+            continue;
+        };
+        if !has(&handler.value) {
+            errors.at(
+                span_of(handler).unwrap_or_else(|| item.self_ty.span()),
+                format!(
+                    "`{}` has no method `{}` for the authorizer `{}`\nhelp: add `async fn {}(&self, request: tollgate::AuthorizerRequest) -> Result<tollgate::AuthorizerResponse, tollgate::AuthorizerError>` to this impl block",
+                    lower::type_text(&item.self_ty),
+                    handler.value,
+                    a.name.value,
+                    handler.value
+                ),
+            );
+        }
+    }
 }
 
 /// The impl block, the generated API module (with the IR as JSON), the API type's re-export and
@@ -317,6 +362,25 @@ pub(crate) fn emit(
     let methods = generated.handlers.iter().filter_map(|sig| {
         let binding = bindings.iter().find(|b| b.ident == sig.name)?;
         Some(glue(sig, binding, &module, self_ty, &flavor))
+    });
+    let mut seen = Vec::new();
+    let authorizers = api.authorizers.iter().filter_map(|a| {
+        let handler = a.kind.handler()?;
+        if seen.contains(&handler.value) {
+            return None;
+        }
+        seen.push(handler.value.clone());
+        let m = format_ident!("{}", handler.value);
+        Some(quote! {
+            fn #m(
+                &self,
+                request: ::tollgate::AuthorizerRequest,
+            ) -> impl ::core::future::Future<
+                Output = ::core::result::Result<::tollgate::AuthorizerResponse, ::tollgate::AuthorizerError>,
+            > + ::core::marker::Send {
+                <#self_ty>::#m(self, request)
+            }
+        })
     });
     let tokens = &generated.tokens;
     let doc = format!(
@@ -344,6 +408,7 @@ pub(crate) fn emit(
 
         impl #module::#trait_ident for #self_ty {
             #(#methods)*
+            #(#authorizers)*
         }
     }
 }

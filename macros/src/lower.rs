@@ -264,7 +264,11 @@ pub(crate) fn lower(
                 span: spans.token(p.span),
             })
             .collect(),
-        authorizers: Vec::new(),
+        authorizers: def
+            .authorizers
+            .iter()
+            .filter_map(|a| authorizer(a, &mut spans, &mut sink, errors))
+            .collect(),
         resource_policy: None,
         cors: None,
         span: api_span,
@@ -313,6 +317,89 @@ pub(crate) fn lower(
         spans,
         bindings,
     }
+}
+
+fn authorizer(
+    a: &crate::model::AuthorizerDef,
+    spans: &mut SpanMap,
+    sink: &mut Sink,
+    errors: &mut Errors,
+) -> Option<ir::Authorizer> {
+    let name_span = spans.lit(&a.name);
+    let lit = |l: &LitStr, spans: &mut SpanMap| S::new(l.value(), spans.lit(l));
+    let need = |what: &str, errors: &mut Errors| {
+        errors.at(
+            a.kind.span(),
+            format!("a `{}` authorizer needs `{what}`", a.kind.value()),
+        );
+    };
+    let kind = match a.kind.value().as_str() {
+        "token" | "request" => {
+            let Some(handler) = &a.handler else {
+                need("handler = \"method_name\"", errors);
+                return None;
+            };
+            let handler = lit(handler, spans);
+            if a.kind.value() == "token" {
+                ir::AuthorizerKind::Token {
+                    handler,
+                    validation: a.validation.as_ref().map(|v| lit(v, spans)),
+                }
+            } else {
+                ir::AuthorizerKind::Request { handler }
+            }
+        }
+        "jwt" => {
+            let Some(issuer) = &a.issuer else {
+                need("issuer = \"https://…\"", errors);
+                return None;
+            };
+            let jwks = match (&a.jwks_file, &a.jwks_uri) {
+                (Some(f), None) => S::new(ir::JwksLocation::File(f.value()), spans.lit(f)),
+                (None, Some(u)) => S::new(ir::JwksLocation::Url(u.value()), spans.lit(u)),
+                _ => {
+                    need("one of `jwks_file` and `jwks_uri`", errors);
+                    return None;
+                }
+            };
+            ir::AuthorizerKind::Jwt {
+                issuer: lit(issuer, spans),
+                audiences: a.audiences.iter().map(|x| lit(x, spans)).collect(),
+                jwks,
+            }
+        }
+        other => {
+            errors.at(
+                a.kind.span(),
+                format!(
+                    "unknown authorizer type `{other}`\nhelp: use \"jwt\", \"token\" or \"request\""
+                ),
+            );
+            return None;
+        }
+    };
+    let mut identity_sources: Vec<ir::IdentitySource> = a
+        .identity_sources
+        .iter()
+        .filter_map(|s| tollgate_dsl::kdl::identity_source(&lit(s, spans), sink))
+        .collect();
+    if identity_sources.is_empty() && !matches!(kind, ir::AuthorizerKind::Request { .. }) {
+        identity_sources.push(ir::IdentitySource {
+            location: ir::IdentityLocation::Header,
+            name: "Authorization".to_owned(),
+            span: name_span,
+        });
+    }
+    Some(ir::Authorizer {
+        name: S::new(a.name.value(), name_span),
+        kind,
+        identity_sources,
+        ttl: match a.ttl {
+            Some((v, s)) => S::new(v, spans.token(s)),
+            None => S::new(ir::DEFAULT_AUTHORIZER_TTL, name_span),
+        },
+        span: spans.token(a.span),
+    })
 }
 
 fn validator(v: &LitStr, spans: &mut SpanMap, errors: &mut Errors) -> Option<S<ir::Validator>> {
@@ -605,7 +692,19 @@ fn route(
             } else {
                 ir::RouteAuth::Authorizer {
                     name: S::new(a.value(), spans.lit(a)),
-                    scopes: Vec::new(),
+                    scopes: h
+                        .options
+                        .scopes
+                        .as_ref()
+                        .map(|s| {
+                            let span = spans.lit(s);
+                            s.value()
+                                .split(' ')
+                                .filter(|p| !p.is_empty())
+                                .map(|p| S::new(p.to_owned(), span))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
                 }
             }
         }),

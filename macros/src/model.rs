@@ -32,6 +32,8 @@ pub(crate) struct ApiDef {
     pub(crate) usage_plans: Vec<PlanDef>,
     /// `kdl = "api.kdl"`: the API is the KDL file's; the impl block's methods are its handlers.
     pub(crate) kdl: Option<LitStr>,
+    /// `authorizer(…)`, in order.
+    pub(crate) authorizers: Vec<AuthorizerDef>,
     /// The span of the attribute's arguments (or of `api`).
     pub(crate) span: Span,
 }
@@ -76,6 +78,101 @@ pub(crate) struct QuotaDef {
     pub(crate) span: Span,
 }
 
+/// `authorizer(name = "users", type = "jwt" | "token" | "request", …)`.
+pub(crate) struct AuthorizerDef {
+    pub(crate) name: LitStr,
+    pub(crate) kind: LitStr,
+    pub(crate) handler: Option<LitStr>,
+    pub(crate) validation: Option<LitStr>,
+    pub(crate) ttl: Option<(u64, Span)>,
+    pub(crate) identity_sources: Vec<LitStr>,
+    pub(crate) issuer: Option<LitStr>,
+    pub(crate) audiences: Vec<LitStr>,
+    pub(crate) jwks_file: Option<LitStr>,
+    pub(crate) jwks_uri: Option<LitStr>,
+    pub(crate) span: Span,
+}
+
+const AUTHORIZER_OPTIONS: &[&str] = &[
+    "name",
+    "type",
+    "handler",
+    "validation",
+    "ttl",
+    "identity_source",
+    "issuer",
+    "audience",
+    "jwks_file",
+    "jwks_uri",
+];
+
+fn read_authorizer(name: &Ident, value: &OptValue, errors: &mut Errors) -> Option<AuthorizerDef> {
+    let items = options::list(
+        name,
+        value,
+        "authorizer(name = \"users\", type = \"jwt\", issuer = \"https://…\", jwks_uri = \"https://…\")",
+        errors,
+    )?;
+    let mut a = AuthorizerDef {
+        name: LitStr::new("", name.span()),
+        kind: LitStr::new("", name.span()),
+        handler: None,
+        validation: None,
+        ttl: None,
+        identity_sources: Vec::new(),
+        issuer: None,
+        audiences: Vec::new(),
+        jwks_file: None,
+        jwks_uri: None,
+        span: name.span(),
+    };
+    let (mut has_name, mut has_type) = (false, false);
+    for item in items {
+        let Opt::Named { name: n, value: v } = item else {
+            errors.at(item.span(), "expected an option such as `name = \"users\"`");
+            continue;
+        };
+        let key = n.to_string();
+        let key = key.strip_prefix("r#").unwrap_or(&key);
+        if key == "ttl" {
+            a.ttl = options::integer(n, v, errors);
+            continue;
+        }
+        if !AUTHORIZER_OPTIONS.contains(&key) {
+            errors.unknown(n, "`authorizer`", AUTHORIZER_OPTIONS);
+            continue;
+        }
+        let Some(text) = options::string(n, v, errors) else {
+            continue;
+        };
+        match key {
+            "name" => {
+                a.name = text;
+                has_name = true;
+            }
+            "type" => {
+                a.kind = text;
+                has_type = true;
+            }
+            "handler" => a.handler = Some(text),
+            "validation" => a.validation = Some(text),
+            "identity_source" => a.identity_sources.push(text),
+            "issuer" => a.issuer = Some(text),
+            "audience" => a.audiences.push(text),
+            "jwks_file" => a.jwks_file = Some(text),
+            _ => a.jwks_uri = Some(text),
+        }
+    }
+    if !has_name || !has_type {
+        errors.at(
+            name.span(),
+            "`authorizer` needs `name = \"…\"` and `type = \"jwt\" | \"token\" | \"request\"`",
+        );
+        return None;
+    }
+    Some(a)
+}
+
 /// One method with a route attribute.
 pub(crate) struct HandlerDef {
     /// The method's name: the handler name.
@@ -99,6 +196,8 @@ pub(crate) struct RouteOpts {
     pub(crate) validator: Option<LitStr>,
     pub(crate) request_model: Option<LitStr>,
     pub(crate) auth: Option<LitStr>,
+    /// `scopes = "a b"` (JWT authorizers).
+    pub(crate) scopes: Option<LitStr>,
     /// `allow_body`: a GET/HEAD/OPTIONS/DELETE handler may take a body.
     pub(crate) allow_body: bool,
 }
@@ -149,6 +248,7 @@ const API_OPTIONS: &[&str] = &[
     "validation_errors",
     "models",
     "usage_plan",
+    "authorizer",
 ];
 
 const ROUTE_OPTIONS: &[&str] = &[
@@ -158,6 +258,7 @@ const ROUTE_OPTIONS: &[&str] = &[
     "validator",
     "request_model",
     "auth",
+    "scopes",
     "allow_body",
 ];
 
@@ -191,6 +292,7 @@ pub(crate) fn read_api(attr: TokenStream, errors: &mut Errors) -> ApiDef {
         models: Vec::new(),
         usage_plans: Vec::new(),
         kdl: None,
+        authorizers: Vec::new(),
         span,
     };
     let opts = match options::parse(attr) {
@@ -224,6 +326,11 @@ pub(crate) fn read_api(attr: TokenStream, errors: &mut Errors) -> ApiDef {
             "usage_plan" => {
                 if let Some(p) = read_plan(name, value, errors) {
                     def.usage_plans.push(p);
+                }
+            }
+            "authorizer" => {
+                if let Some(a) = read_authorizer(name, value, errors) {
+                    def.authorizers.push(a);
                 }
             }
             "models" => {
@@ -695,6 +802,7 @@ fn read_route(
             "validator" => opts.validator = options::string(name, value, errors),
             "request_model" => opts.request_model = options::string(name, value, errors),
             "auth" => opts.auth = options::string(name, value, errors),
+            "scopes" => opts.scopes = options::string(name, value, errors),
             "cache" => opts.cache = read_method_cache(name, value, errors),
             _ => errors.unknown(name, &format!("`#[{attr}]`"), ROUTE_OPTIONS),
         }

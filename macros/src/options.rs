@@ -42,9 +42,16 @@ impl Parse for Opt {
         if input.peek(LitStr) {
             return Ok(Opt::Str(input.parse()?));
         }
-        let path = syn::Path::parse_mod_style(input)?;
-        let Some(name) = path.get_ident().cloned() else {
-            return Ok(Opt::Path(path));
+        // `type = "jwt"`: a keyword as an option name.
+        let name = if input.peek(Token![type]) {
+            let kw: Token![type] = input.parse()?;
+            Ident::new("type", kw.span)
+        } else {
+            let path = syn::Path::parse_mod_style(input)?;
+            match path.get_ident() {
+                Some(name) => name.clone(),
+                None => return Ok(Opt::Path(path)),
+            }
         };
         if input.peek(Token![=]) {
             input.parse::<Token![=]>()?;

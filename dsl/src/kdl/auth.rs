@@ -209,7 +209,7 @@ pub(super) fn read_authorizer(node: &KdlNode, sink: &mut Sink) -> Option<Authori
 
 /// `header.NAME`, `querystring.NAME`, `stageVariables.NAME`, `context.NAME` (a
 /// `method.request.` prefix is allowed on the first two, as API Gateway writes them).
-fn identity_source(s: &Spanned<String>, sink: &mut Sink) -> Option<IdentitySource> {
+pub fn identity_source(s: &Spanned<String>, sink: &mut Sink) -> Option<IdentitySource> {
     let bare = s.value.strip_prefix("method.request.").unwrap_or(&s.value);
     let parsed = bare.split_once('.').and_then(|(loc, name)| {
         let location = match loc {
