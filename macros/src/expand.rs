@@ -128,13 +128,16 @@ pub(crate) fn api(
     let mut errors = Errors::default();
     let mut parsed: ItemImpl = match syn::parse2(item.clone()) {
         Ok(i) => i,
-        Err(_) => {
-            return syn::Error::new(
-                Span::call_site(),
-                "`#[tollgate::api]` goes on an `impl` block of the handler type: `#[tollgate::api(name = \"petstore\", …)] impl MyHandlers { … }`",
-            )
-            .to_compile_error();
-        }
+        Err(_) => match syn::parse2::<syn::ItemMod>(item) {
+            Ok(m) if m.content.is_some() => return api_module(attr, m, base_dir),
+            _ => {
+                return syn::Error::new(
+                    Span::call_site(),
+                    "`#[tollgate::api]` goes on an `impl` block of the handler type (`#[tollgate::api(name = \"petstore\", …)] impl MyHandlers { … }`) or on an inline module holding it",
+                )
+                .to_compile_error();
+            }
+        },
     };
     let def = model::read_api(attr.clone(), &mut errors);
     if let Some(kdl) = &def.kdl {
@@ -149,6 +152,50 @@ pub(crate) fn api(
         return expand(attr, item, Vec::new());
     }
     chain(attr, item, &paths)
+}
+
+/// `#[tollgate::api(…)] mod m { … impl H { #[get(…)] … } … }`: the module's one impl block
+/// with route attributes is expanded as if the attribute were on it, in place, so the models
+/// and everything generated live in the module.
+fn api_module(
+    attr: TokenStream,
+    mut module: syn::ItemMod,
+    base_dir: Option<std::path::PathBuf>,
+) -> TokenStream {
+    let Some((_, items)) = &mut module.content else {
+        return TokenStream::new();
+    };
+    let is_handlers = |item: &syn::Item| matches!(item, syn::Item::Impl(i) if i.items.iter().any(|f| matches!(f, syn::ImplItem::Fn(f) if f.attrs.iter().any(|a| a.path().get_ident().is_some_and(|id| model::ROUTE_ATTRS.iter().any(|(n, _)| id == n))))));
+    let found: Vec<usize> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| is_handlers(i))
+        .map(|(n, _)| n)
+        .collect();
+    let index = match found.as_slice() {
+        [one] => *one,
+        [] => {
+            return syn::Error::new(
+                module.ident.span(),
+                "this module has no `impl` block with route attributes\nhelp: put `#[get(\"/path\")]` (or `#[post]`, …) on the async methods of the handler type's `impl` block",
+            )
+            .to_compile_error();
+        }
+        [_, second, ..] => {
+            let span = match &items[*second] {
+                syn::Item::Impl(i) => i.self_ty.span(),
+                _ => module.ident.span(),
+            };
+            return syn::Error::new(
+                span,
+                "a second `impl` block with route attributes; one API has one handler type\nhelp: move these methods into the first block, or give them their own module and `#[tollgate::api]`",
+            )
+            .to_compile_error();
+        }
+    };
+    let handlers = items[index].to_token_stream();
+    items[index] = syn::Item::Verbatim(api(attr, handlers, base_dir));
+    module.to_token_stream()
 }
 
 /// The macro path of a model's schema callback: `a::NewPet` → `a::__tollgate_model_NewPet`.

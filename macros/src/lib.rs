@@ -39,6 +39,7 @@ use proc_macro::TokenStream;
 /// // then: tollgate::run(PetstoreApi::new(Pets))
 /// ```
 ///
+/// It may also go on an inline module holding the handler type's `impl` block and the models.
 /// Options, route attributes and parameter bindings are described in `docs/macros.md`.
 #[proc_macro_attribute]
 pub fn api(attr: TokenStream, item: TokenStream) -> TokenStream {
