@@ -1,4 +1,4 @@
-//! A KDL API (`ui/pass/bound.kdl`) bound to Rust methods with `#[tollgate::api(kdl = …)]`,
+//! A KDL API (`bound.kdl`) bound to Rust methods with `#[tollgate::api(kdl = …)]`,
 //! served on `127.0.0.1:0` and driven over HTTP: typed path parameters, a query parameter, the
 //! model-typed body after validation, and the file's own mock.
 
@@ -9,7 +9,7 @@ use tollgate_e2e::{Client, PROTOCOLS, start};
 #[derive(Debug)]
 pub struct Shop;
 
-#[tollgate::api(kdl = "ui/pass/bound.kdl")]
+#[tollgate::api(kdl = "bound.kdl")]
 impl Shop {
     async fn list_items(&self, #[query] page: Option<u32>) -> HandlerResult {
         Ok(response::json(StatusCode::OK, &page))
