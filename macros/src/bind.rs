@@ -97,6 +97,7 @@ pub(crate) fn expand(
             return stub(errors, &item);
         }
     };
+    let warned = crate::expand::warnings(&checked.warnings, |_| Some(kdl.span()), true);
     let api = checked.api;
     let generated = match tollgate_codegen::generate_tokens(&api) {
         Ok(g) => g,
@@ -255,6 +256,7 @@ pub(crate) fn expand(
     }
     let extra = quote! {
         const _: () = { #(let _ = ::core::include_bytes!(#files);)* };
+        #warned
     };
     emit(&item, &api, &generated, &bindings, extra)
 }

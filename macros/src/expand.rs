@@ -37,6 +37,45 @@ pub(crate) fn report(d: &Diagnostics, spans: &SpanMap, errors: &mut Errors) {
     }
 }
 
+/// The shared checks' warnings as compiler warnings (a use of a deprecated item whose note is
+/// the warning: stable Rust has no other way for a macro to warn), each on its mapped span.
+pub(crate) fn warnings(
+    d: &Diagnostics,
+    span_of: impl Fn(usize) -> Option<Span>,
+    kdl_door: bool,
+) -> TokenStream {
+    let mut out = TokenStream::new();
+    for item in d.items() {
+        if item.severity != Some(miette::Severity::Warning) {
+            continue;
+        }
+        let offset = item
+            .labels
+            .as_ref()
+            .and_then(|ls| ls.iter().find(|l| l.primary()).or(ls.first()))
+            .map(|l| l.offset());
+        let span = offset.and_then(&span_of).unwrap_or_else(Span::call_site);
+        let mut note = format!("tollgate: {}", item.message);
+        if let Some(help) = &item.help {
+            note.push_str(" (help: ");
+            if kdl_door {
+                note.push_str(help);
+            } else {
+                note.push_str(&door_help(item.code.as_deref().unwrap_or(""), help));
+            }
+            note.push(')');
+        }
+        out.extend(quote_spanned! {span=>
+            const _: () = {
+                #[deprecated(note = #note)]
+                struct TollgateWarning;
+                let _ = TollgateWarning;
+            };
+        });
+    }
+    out
+}
+
 /// The shared checks' help speaks KDL; where it names KDL syntax, say it the macro door's way.
 fn door_help(code: &str, help: &str) -> String {
     match code {
@@ -49,6 +88,15 @@ fn door_help(code: &str, help: &str) -> String {
             format!(
                 "{hint}a model is a `#[derive(tollgate::Model)]` struct listed in `models(…)` or taken as a body; models: {models}"
             )
+        }
+        "tollgate::check::model-not-validated" => {
+            "models are only enforced by a validator (as in API Gateway): set `validator = \"all\"` (or \"body-only\") on the route or on `#[tollgate::api]`".to_owned()
+        }
+        "tollgate::check::parameter-not-validated" => {
+            "set `validator = \"all\"` (or \"params-only\") on the route or on `#[tollgate::api]`".to_owned()
+        }
+        "tollgate::check::api-key-without-plan" => {
+            "API Gateway accepts only keys of a usage plan bound to the stage: list the stage in a plan, `usage_plan(name = \"…\", stages(\"…\"))`".to_owned()
         }
         "tollgate::check::unknown-authorizer" => {
             "declare it on the API: `authorizer(name = \"…\", type = \"jwt\" | \"token\" | \"request\", …)`, or write `auth = \"iam\"`".to_owned()
@@ -329,6 +377,7 @@ fn expand(attr: TokenStream, item: TokenStream, models: Vec<(Ident, String)>) ->
     if !errors.is_empty() {
         return stub(errors, &item);
     }
+    let warned = warnings(&diagnostics, |o| lowered.spans.find(o), false);
     authorizer_methods(
         &lowered.api,
         &item,
@@ -345,13 +394,7 @@ fn expand(attr: TokenStream, item: TokenStream, models: Vec<(Ident, String)>) ->
             return stub(errors, &item);
         }
     };
-    emit(
-        &item,
-        &lowered.api,
-        &generated,
-        &lowered.bindings,
-        TokenStream::new(),
-    )
+    emit(&item, &lowered.api, &generated, &lowered.bindings, warned)
 }
 
 /// Each custom authorizer's handler must be a method of the impl block (the error goes where

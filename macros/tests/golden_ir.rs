@@ -49,7 +49,7 @@ pub struct Shop;
         name = "gold",
         throttle(rate = 10, burst = 20),
         quota(limit = 1000, period = "week", offset = 10),
-        stages("prod")
+        stages("prod", "dev")
     ),
     models(Tag)
 )]
