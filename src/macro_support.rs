@@ -3,7 +3,7 @@
 //! do not fit. Not a public API (`tollgate::__macros`): it changes whenever the macros do.
 
 use crate::response::{GatewayError, ResponseType};
-use crate::{Flavor, Request, Response};
+use crate::{Flavor, HandlerError, HandlerResult, Request, Response};
 use serde_json::Value;
 
 /// A model declared with `#[derive(tollgate::Model)]`: its name and its JSON Schema (draft 4),
@@ -14,6 +14,30 @@ pub trait Model: Sized {
     /// The JSON Schema (draft 4) the derive built from the fields and their `#[model(…)]`
     /// attributes, as JSON text.
     const SCHEMA: &'static str;
+}
+
+/// What a handler method may return: `HandlerResult`, a `Response`, or `Result<Response, E>` for
+/// any error `E` that converts into a [`HandlerError`].
+#[diagnostic::on_unimplemented(
+    message = "a tollgate handler cannot return `{Self}`",
+    label = "returns `{Self}`",
+    note = "return `tollgate::HandlerResult`, a `tollgate::Response`, or `Result<tollgate::Response, E>` with an error `E`"
+)]
+pub trait IntoHandlerResult {
+    /// The value as the handler's result.
+    fn into_handler_result(self) -> HandlerResult;
+}
+
+impl IntoHandlerResult for Response {
+    fn into_handler_result(self) -> HandlerResult {
+        Ok(self)
+    }
+}
+
+impl<E: Into<HandlerError>> IntoHandlerResult for Result<Response, E> {
+    fn into_handler_result(self) -> HandlerResult {
+        self.map_err(Into::into)
+    }
 }
 
 /// Conversion from a JSON value that the gateway already validated against the model's schema.

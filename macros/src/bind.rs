@@ -237,6 +237,7 @@ pub(crate) fn expand(
         bindings.push(Binding {
             ident: fn_sig.ident.clone(),
             args: bound,
+            ret: model::return_span(fn_sig),
         });
     }
     crate::expand::authorizer_methods(&api, &item, |_| None, &mut errors);

@@ -589,6 +589,11 @@ fn glue(
         }
         let _ = arg;
     }
+    // The result is named on the return type's span, so a return type the gateway cannot use is
+    // reported there.
+    let into =
+        quote_spanned!(binding.ret=> ::tollgate::__macros::IntoHandlerResult::into_handler_result);
+    let result = Ident::new("__tollgate_result", binding.ret);
     let doc = format!(
         " Calls [`{}::{name}`].",
         self_ty.to_token_stream().to_string().replace(' ', "")
@@ -603,7 +608,8 @@ fn glue(
             #body_param
         ) -> ::tollgate::HandlerResult {
             #(#lets)*
-            <#self_ty>::#name(self, #(#call),*).await
+            let #result = <#self_ty>::#name(self, #(#call),*).await;
+            #into(#result)
         }
     }
 }

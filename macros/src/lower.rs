@@ -54,6 +54,8 @@ pub(crate) struct Binding {
     pub(crate) ident: Ident,
     /// Its parameters in the method's order.
     pub(crate) args: Vec<(Ident, Bound, Span)>,
+    /// The span of its return type.
+    pub(crate) ret: Span,
 }
 
 /// The IR, the spans behind it and the bindings.
@@ -716,6 +718,7 @@ fn route(
         Binding {
             ident: h.ident.clone(),
             args,
+            ret: h.ret,
         },
     ))
 }

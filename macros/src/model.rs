@@ -185,6 +185,8 @@ pub(crate) struct HandlerDef {
     pub(crate) options: RouteOpts,
     /// The parameters after `&self`.
     pub(crate) args: Vec<ArgDef>,
+    /// The span of the return type.
+    pub(crate) ret: Span,
 }
 
 /// Options of a route attribute: `#[get("/p", api_key_required, cache(…), …)]`.
@@ -654,6 +656,7 @@ pub(crate) fn read_handlers(item: &mut ItemImpl, errors: &mut Errors) -> Vec<Han
             path,
             options,
             args,
+            ret: return_span(&f.sig),
         });
     }
     out
@@ -728,6 +731,14 @@ pub(crate) fn read_args(
         });
     }
     args
+}
+
+/// The span of a signature's return type (its name when it returns `()`).
+pub(crate) fn return_span(sig: &syn::Signature) -> Span {
+    match &sig.output {
+        syn::ReturnType::Type(_, ty) => ty.span(),
+        syn::ReturnType::Default => sig.ident.span(),
+    }
 }
 
 trait Unraw {
