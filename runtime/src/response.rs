@@ -185,6 +185,8 @@ pub enum ResponseType {
     /// A SigV4 signature does not verify (wrong secret, modified request, stale date): 403
     /// with AWS's message.
     InvalidSignature,
+    /// The method ARN an authorizer would see is over 1600 bytes: 414.
+    UriTooLong,
 }
 
 impl ResponseType {
@@ -209,6 +211,7 @@ impl ResponseType {
             ResponseType::Unauthorized => "UNAUTHORIZED",
             ResponseType::AuthorizerConfigurationError => "AUTHORIZER_CONFIGURATION_ERROR",
             ResponseType::InvalidSignature => "INVALID_SIGNATURE",
+            ResponseType::UriTooLong => "DEFAULT_4XX",
         }
     }
 }
@@ -494,6 +497,11 @@ impl GatewayError {
             (Flavor::Http, InvalidSignature) => {
                 (StatusCode::FORBIDDEN, r#"{"message":"Forbidden"}"#, None)
             }
+            (_, UriTooLong) => (
+                StatusCode::URI_TOO_LONG,
+                r#"{"message":"Request URI too long"}"#,
+                None,
+            ),
             (_, StoreUnavailable) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 r#"{"message":"Service Unavailable"}"#,

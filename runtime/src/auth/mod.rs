@@ -339,8 +339,13 @@ struct Target {
     arn: String,
 }
 
+/// The longest method ARN API Gateway builds; longer is 414.
+pub const MAX_METHOD_ARN_BYTES: usize = 1600;
+/// The longest `Resource` of an authorizer's policy statement.
+pub const MAX_POLICY_RESOURCE_CHARS: usize = 512;
+
 impl Exchange {
-    fn target(&self) -> Target {
+    fn target(&self) -> Result<Target, GatewayError> {
         let path = self.raw_tail(0);
         let resource = format!(
             "{}/{}/{}",
@@ -353,7 +358,16 @@ impl Exchange {
             crate::mapping::ACCOUNT_ID,
             self.shared.api_name
         );
-        Target { resource, arn }
+        if arn.len() > MAX_METHOD_ARN_BYTES {
+            return Err(GatewayError::new(
+                ResponseType::UriTooLong,
+                format!(
+                    "the method ARN is {} bytes, over {MAX_METHOD_ARN_BYTES}",
+                    arn.len()
+                ),
+            ));
+        }
+        Ok(Target { resource, arn })
     }
 
     fn facts<'a>(&'a self, t: &'a Target, principal: Option<&'a str>) -> Facts<'a> {
@@ -381,7 +395,7 @@ impl Exchange {
     /// JWT authorizer, in API Gateway's order (resource policy first). On success the caller's
     /// [`Principal`] is kept for templates, handlers, API keys and the cache key.
     pub async fn authorize(&mut self, route: usize) -> Result<(), GatewayError> {
-        let t = self.target();
+        let t = self.target()?;
         self.pre_auth(&t)?;
         let shared = self.shared.clone();
         let flavor = shared.flavor;
@@ -496,7 +510,12 @@ impl Exchange {
                     && p.evaluate(&self.facts(&t, Some(&principal.principal_id)), false)
                         != Verdict::Allow
                 {
-                    return Err(policy_denied(flavor, &principal.principal_id, &t.arn, false));
+                    return Err(policy_denied(
+                        flavor,
+                        &principal.principal_id,
+                        &t.arn,
+                        false,
+                    ));
                 }
                 self.principal = Some(principal);
             }
@@ -516,7 +535,7 @@ impl Exchange {
         F: FnOnce(AuthorizerRequest) -> Fut,
         Fut: Future<Output = Result<AuthorizerResponse, AuthorizerError>>,
     {
-        let t = self.target();
+        let t = self.target()?;
         self.pre_auth(&t)?;
         let shared = self.shared.clone();
         let flavor = shared.flavor;
@@ -580,6 +599,21 @@ impl Exchange {
                         ));
                     }
                 };
+                if let Some(r) = answer
+                    .statements
+                    .iter()
+                    .flat_map(|s| &s.resources)
+                    .find(|r| r.chars().count() > MAX_POLICY_RESOURCE_CHARS)
+                {
+                    return Err(GatewayError::new(
+                        ResponseType::AuthorizerConfigurationError,
+                        format!(
+                            "authorizer `{}` answered a policy Resource of {} characters, over {MAX_POLICY_RESOURCE_CHARS}",
+                            spec.name,
+                            r.chars().count()
+                        ),
+                    ));
+                }
                 if answer.approx_size() > custom::MAX_RESULT_BYTES {
                     return Err(GatewayError::new(
                         ResponseType::AuthorizerConfigurationError,

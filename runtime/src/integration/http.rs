@@ -252,6 +252,10 @@ fn forward_headers(incoming: &HeaderMap) -> HeaderMap {
         if DROP_REQUEST.contains(&n) || listed.iter().any(|l| l == n) {
             continue;
         }
+        // A SigV4 signature is the gateway's to check, not the upstream's (API Gateway drops it).
+        if name == header::AUTHORIZATION && value.as_bytes().starts_with(b"AWS4-HMAC-SHA256") {
+            continue;
+        }
         out.append(name.clone(), value.clone());
     }
     out
@@ -301,6 +305,21 @@ fn response_headers(upstream: HeaderMap) -> HeaderMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sigv4_authorization_is_not_forwarded() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=00"),
+        );
+        assert!(forward_headers(&h).get(header::AUTHORIZATION).is_none());
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
+        assert_eq!(forward_headers(&h)[header::AUTHORIZATION], "Bearer abc");
+    }
 
     #[test]
     fn request_headers_lose_hop_by_hop_and_connection_listed_names() {

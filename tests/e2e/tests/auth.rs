@@ -201,6 +201,11 @@ async fn request_authorizer_reads_its_identity_sources() {
     let r = s.get("/test/request/7", &[("x-user", "ann")]).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(s.h.tenant_calls.load(Ordering::SeqCst), 1);
+    // A method ARN over 1600 bytes: 414 before the authorizer is called.
+    let long = format!("/test/request/{}?tenant=acme", "x".repeat(1600));
+    let r = s.get(&long, &[("x-user", "ann")]).await;
+    assert_eq!(r.status, StatusCode::URI_TOO_LONG, "{}", r.text());
+    assert_eq!(s.h.tenant_calls.load(Ordering::SeqCst), 1);
     // Another tenant than the stage variable names: the handler denies.
     let r = s
         .get("/test/request/7?tenant=evil", &[("x-user", "ann")])
