@@ -168,6 +168,21 @@ async fn authorizer_results_are_cached_per_identity_and_reapplied_to_other_metho
     );
     assert_eq!(s.h.token_calls(), before + 1);
 
+    // TTL 1 s: a second request within it is answered from the cache, one after it calls again.
+    for _ in 0..2 {
+        assert_eq!(
+            s.get("/test/brief", &[("authorization", "b")]).await.status,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(s.h.brief_calls.load(Ordering::SeqCst), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        s.get("/test/brief", &[("authorization", "b")]).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(s.h.brief_calls.load(Ordering::SeqCst), 2);
+
     // TTL 0: every request calls the authorizer.
     for _ in 0..3 {
         assert_eq!(
