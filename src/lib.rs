@@ -42,7 +42,7 @@ pub use macro_support::Model;
 pub use tollgate_macros::{Model, api};
 /// Route attributes; only meaningful on methods inside `#[tollgate::api]`.
 #[cfg(feature = "macros")]
-pub use tollgate_macros::{any, delete, get, patch, post, put};
+pub use tollgate_macros::{any, delete, get, head, options, patch, post, put};
 
 /// What the macros expand to. Not a public API.
 #[cfg(feature = "macros")]

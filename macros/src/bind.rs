@@ -62,11 +62,7 @@ pub(crate) fn expand(
     let mut methods = Vec::new();
     for impl_item in &mut item.items {
         let ImplItem::Fn(f) = impl_item else { continue };
-        let is_route = |a: &syn::Attribute| {
-            a.path()
-                .get_ident()
-                .is_some_and(|i| model::ROUTE_ATTRS.iter().any(|(n, _)| i == n))
-        };
+        let is_route = |a: &syn::Attribute| model::route_attr(a).is_some();
         for a in f.attrs.iter().filter(|a| is_route(a)) {
             errors.at(
                 a.path().span(),

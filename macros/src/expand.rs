@@ -213,7 +213,7 @@ fn api_module(
     let Some((_, items)) = &mut module.content else {
         return TokenStream::new();
     };
-    let is_handlers = |item: &syn::Item| matches!(item, syn::Item::Impl(i) if i.items.iter().any(|f| matches!(f, syn::ImplItem::Fn(f) if f.attrs.iter().any(|a| a.path().get_ident().is_some_and(|id| model::ROUTE_ATTRS.iter().any(|(n, _)| id == n))))));
+    let is_handlers = |item: &syn::Item| matches!(item, syn::Item::Impl(i) if i.items.iter().any(|f| matches!(f, syn::ImplItem::Fn(f) if f.attrs.iter().any(|a| model::route_attr(a).is_some()))));
     let found: Vec<usize> = items
         .iter()
         .enumerate()
@@ -526,7 +526,7 @@ fn glue(
         .map(|ty| quote!(__tollgate_body: #module::#ty));
     let mut lets = Vec::new();
     let mut call = Vec::new();
-    for (i, (arg, bound, span)) in binding.args.iter().enumerate() {
+    for (i, (_, bound, span)) in binding.args.iter().enumerate() {
         let tmp = format_ident!("__tollgate_a{}", i);
         match bound {
             Bound::Path(p) => {
@@ -587,7 +587,6 @@ fn glue(
             Bound::Request { by_ref: true } => call.push(quote!(&request)),
             Bound::Request { by_ref: false } => call.push(quote!(request)),
         }
-        let _ = arg;
     }
     // The result is named on the return type's span, so a return type the gateway cannot use is
     // reported there.

@@ -85,4 +85,4 @@ macro_rules! route_attr {
     )*};
 }
 
-route_attr!(get, post, put, patch, delete, any);
+route_attr!(get, post, put, patch, delete, head, options, any);

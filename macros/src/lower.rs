@@ -616,8 +616,7 @@ fn route(
                         continue;
                     }
                     _ => {
-                        if let Some(first) = body_seen {
-                            let _ = first;
+                        if body_seen.is_some() {
                             errors.at(
                                 arg.ident.span(),
                                 format!("handler `{}` takes two bodies\nhelp: a request has one body: one parameter of a `#[derive(tollgate::Model)]` type", h.ident),

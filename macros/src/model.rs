@@ -276,6 +276,24 @@ pub(crate) const ROUTE_ATTRS: &[(&str, Method)] = &[
     ("any", Method::Any),
 ];
 
+/// The method and the name's span of a route attribute: `#[get(…)]` or `#[tollgate::get(…)]`.
+pub(crate) fn route_attr(attr: &syn::Attribute) -> Option<(Method, Span)> {
+    let path = attr.path();
+    let last = path.segments.last()?;
+    let prefixed = match path.segments.len() {
+        1 => true,
+        2 => path.segments[0].ident == "tollgate",
+        _ => false,
+    };
+    if !prefixed {
+        return None;
+    }
+    ROUTE_ATTRS
+        .iter()
+        .find(|(n, _)| last.ident == n)
+        .map(|(_, m)| (*m, last.ident.span()))
+}
+
 /// Reads `#[tollgate::api(…)]`'s arguments.
 pub(crate) fn read_api(attr: TokenStream, errors: &mut Errors) -> ApiDef {
     let span = if attr.is_empty() {
@@ -604,12 +622,7 @@ pub(crate) fn read_handlers(item: &mut ItemImpl, errors: &mut Errors) -> Vec<Han
         let mut route: Option<(Method, Span, TokenStream)> = None;
         let mut kept = Vec::new();
         for attr in std::mem::take(&mut f.attrs) {
-            let found = attr.path().get_ident().and_then(|i| {
-                ROUTE_ATTRS
-                    .iter()
-                    .find(|(n, _)| i == n)
-                    .map(|(_, m)| (*m, i.span()))
-            });
+            let found = route_attr(&attr);
             let Some((method, span)) = found else {
                 kept.push(attr);
                 continue;

@@ -28,7 +28,7 @@ impl Pets {
         Ok(response::json(StatusCode::OK, &kind))
     }
 
-    #[post("/pets", throttle(rate = 10, burst = 20))]
+    #[tollgate::post("/pets", throttle(rate = 10, burst = 20))]
     async fn create_pet(&self, pet: NewPet, #[header("x-tenant")] tenant: String) -> HandlerResult {
         let _ = (pet.kind, pet.age);
         Ok(response::json(StatusCode::CREATED, &(pet.name, tenant)))
