@@ -155,6 +155,7 @@ pub(crate) fn expand(
             let name = arg.ident.to_string();
             let b = match &arg.kind {
                 ArgKind::Request { by_ref } => Bound::Request { by_ref: *by_ref },
+                ArgKind::Context { by_ref } => Bound::Context { by_ref: *by_ref },
                 ArgKind::Query(n) | ArgKind::Header(n) => {
                     let (inner, optional) = match lower::option_inner(&arg.ty) {
                         Some(t) => (t.clone(), true),

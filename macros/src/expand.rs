@@ -584,6 +584,12 @@ fn glue(
                 call.push(quote!(#tmp));
             }
             Bound::TraitBody => call.push(quote!(__tollgate_body)),
+            Bound::Context { by_ref } => {
+                lets.push(quote! {
+                    let #tmp: ::tollgate::Context = ::core::clone::Clone::clone(request.context());
+                });
+                call.push(if *by_ref { quote!(&#tmp) } else { quote!(#tmp) });
+            }
             Bound::Request { by_ref: true } => call.push(quote!(&request)),
             Bound::Request { by_ref: false } => call.push(quote!(request)),
         }

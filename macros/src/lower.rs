@@ -46,6 +46,8 @@ pub(crate) enum Bound {
     TraitBody,
     /// The request itself.
     Request { by_ref: bool },
+    /// A copy of the request's context.
+    Context { by_ref: bool },
 }
 
 /// One handler and how each of its parameters binds.
@@ -536,6 +538,7 @@ fn route(
         let arg_name = arg_name.strip_prefix("r#").unwrap_or(&arg_name).to_owned();
         let bound = match &arg.kind {
             ArgKind::Request { by_ref } => Bound::Request { by_ref: *by_ref },
+            ArgKind::Context { by_ref } => Bound::Context { by_ref: *by_ref },
             ArgKind::Query(name) | ArgKind::Header(name) => {
                 let (inner, optional) = match option_inner(&arg.ty) {
                     Some(t) => (t.clone(), true),

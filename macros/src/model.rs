@@ -237,6 +237,11 @@ pub(crate) enum ArgKind {
         /// Passed by reference.
         by_ref: bool,
     },
+    /// `tollgate::Context` (a copy) or `&tollgate::Context`: API Gateway's `$context`.
+    Context {
+        /// Passed by reference.
+        by_ref: bool,
+    },
 }
 
 const API_OPTIONS: &[&str] = &[
@@ -732,10 +737,12 @@ pub(crate) fn read_args(
                 continue;
             }
         };
-        if matches!(kind, ArgKind::Plain)
-            && let Some(by_ref) = request_type(&pt.ty)
-        {
-            kind = ArgKind::Request { by_ref };
+        if matches!(kind, ArgKind::Plain) {
+            if let Some(by_ref) = named_type(&pt.ty, "Request") {
+                kind = ArgKind::Request { by_ref };
+            } else if let Some(by_ref) = named_type(&pt.ty, "Context") {
+                kind = ArgKind::Context { by_ref };
+            }
         }
         args.push(ArgDef {
             ident,
@@ -765,8 +772,8 @@ impl Unraw for Ident {
     }
 }
 
-/// `Some(by_ref)` when `ty` is `Request` / `tollgate::Request` or a reference to it.
-fn request_type(ty: &Type) -> Option<bool> {
+/// `Some(by_ref)` when `ty` is `NAME` / `tollgate::NAME` or a reference to it.
+fn named_type(ty: &Type, name: &str) -> Option<bool> {
     let (ty, by_ref) = match ty {
         Type::Reference(r) => (&*r.elem, true),
         other => (other, false),
@@ -776,7 +783,7 @@ fn request_type(ty: &Type) -> Option<bool> {
             .path
             .segments
             .last()
-            .filter(|s| s.ident == "Request" && s.arguments.is_empty())
+            .filter(|s| s.ident == name && s.arguments.is_empty())
             .map(|_| by_ref),
         _ => None,
     }

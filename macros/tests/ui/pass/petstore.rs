@@ -35,8 +35,14 @@ impl Pets {
     }
 
     #[get("/pets/{petId}", api_key_required)]
-    async fn get_pet(&self, pet_id: u64, request: Request) -> HandlerResult {
-        let _ = request.uri();
+    async fn get_pet(
+        &self,
+        context: &tollgate::Context,
+        pet_id: u64,
+        request: Request,
+        stage: tollgate::Context,
+    ) -> HandlerResult {
+        let _ = (request.uri(), &context.stage, stage.request_id);
         Ok(response::json(StatusCode::OK, &pet_id))
     }
 
