@@ -32,6 +32,9 @@ const FIELD_OPTIONS: &[&str] = &[
 
 const CONTAINER_OPTIONS: &[&str] = &["additional_properties", "description"];
 
+/// API Gateway's model URL, which models use to refer to each other (any API id works).
+const MODEL_URL: &str = "https://apigateway.amazonaws.com/restapis/api/models/";
+
 /// Expands the derive.
 pub(crate) fn derive(input: TokenStream) -> TokenStream {
     let input: DeriveInput = match syn::parse2(input) {
@@ -92,6 +95,7 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
         }
     }
     let mut properties = Map::new();
+    let mut nested: Vec<syn::Path> = Vec::new();
     let mut required = Vec::new();
     let mut conversions = Vec::new();
     for field in &fields {
@@ -100,7 +104,7 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
         };
         let raw = field_ident.to_string();
         let mut prop = raw.strip_prefix("r#").unwrap_or(&raw).to_owned();
-        let (mut s, is_required) = match type_schema(&field.ty) {
+        let (mut s, is_required) = match type_schema(&field.ty, &mut nested) {
             Ok(x) => x,
             Err(e) => {
                 errors.push(e);
@@ -177,7 +181,16 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
     let schema = Value::Object(schema);
     if errors.is_empty() {
         let uri = tollgate_dsl::check::model_uri(&name);
-        if let Err(problems) = tollgate_dsl::schema::compile(&[(uri.as_str(), &schema)]) {
+        // Referenced models are checked by their own derive; here they only need to exist.
+        let empty = json!({});
+        let stubs: Vec<String> = nested
+            .iter()
+            .filter_map(|p| p.segments.last())
+            .map(|s| tollgate_dsl::check::model_uri(&s.ident.to_string()))
+            .collect();
+        let mut roots = vec![(uri.as_str(), &schema)];
+        roots.extend(stubs.iter().map(|u| (u.as_str(), &empty)));
+        if let Err(problems) = tollgate_dsl::schema::compile(&roots) {
             for p in problems {
                 let pointer = p.location.split_once('#').map(|(_, p)| p).unwrap_or("");
                 // The most precise keyword written at or above the problem.
@@ -202,6 +215,9 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
     }
     let json_text = schema.to_string();
     let callback = format_ident!("__tollgate_model_{}", ident);
+    // The models this one refers to, asked for next (as the type paths; the chain turns
+    // each into its callback).
+    let nested_callbacks = &nested;
     quote! {
         impl ::tollgate::Model for #ident {
             const NAME: &'static str = #name;
@@ -215,10 +231,15 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
             }
         }
 
-        /// Hands this model's schema to `#[tollgate::api]`, which cannot read other items.
+        /// Hands this model's schema to `#[tollgate::api]`, which cannot read other items (and
+        /// asks for the models it refers to next).
         #[doc(hidden)]
         macro_rules! #callback {
-            ($($t:tt)*) => { ::tollgate::__api_expand! { $($t)* model #ident #json_text } };
+            (($($a:tt)*) {$($i:tt)*} [$($p:tt)*] $($rest:tt)*) => {
+                ::tollgate::__api_expand! {
+                    ($($a)*) {$($i)*} [#(#nested_callbacks,)* $($p)*] $($rest)* model #ident #json_text
+                }
+            };
         }
         #[doc(hidden)]
         #[allow(unused_imports)]
@@ -278,11 +299,11 @@ fn json_number(name: &Ident, value: &OptValue, errors: &mut Errors) -> Option<(V
 }
 
 /// The schema of a field's type, and whether the property is required (not an `Option`).
-fn type_schema(ty: &Type) -> syn::Result<(Map<String, Value>, bool)> {
+fn type_schema(ty: &Type, nested: &mut Vec<syn::Path>) -> syn::Result<(Map<String, Value>, bool)> {
     let unsupported = || {
         syn::Error::new(
             ty.span(),
-            "a model field is String, an integer, f32/f64, bool, serde_json::Value, Vec<T> or Option<T>",
+            "a model field is String, an integer, f32/f64, bool, serde_json::Value, another model, Vec<T> or Option<T>",
         )
     };
     let Type::Path(p) = ty else {
@@ -303,9 +324,9 @@ fn type_schema(ty: &Type) -> syn::Result<(Map<String, Value>, bool)> {
         Ok((m, true))
     };
     match name.as_str() {
-        "Option" => type_schema(inner()?).map(|(m, _)| (m, false)),
+        "Option" => type_schema(inner()?, nested).map(|(m, _)| (m, false)),
         "Vec" => {
-            let (items, _) = type_schema(inner()?)?;
+            let (items, _) = type_schema(inner()?, nested)?;
             let mut m = Map::new();
             m.insert("type".into(), json!("array"));
             m.insert("items".into(), Value::Object(items));
@@ -318,6 +339,19 @@ fn type_schema(ty: &Type) -> syn::Result<(Map<String, Value>, bool)> {
         "f32" | "f64" => scalar("number"),
         "bool" => scalar("boolean"),
         "Value" => Ok((Map::new(), true)),
+        // Another `#[derive(tollgate::Model)]` struct: a reference to that model, as KDL models
+        // refer to each other by API Gateway's model URL.
+        _ if seg.arguments.is_empty() && name.starts_with(|c: char| c.is_ascii_uppercase()) => {
+            if !nested
+                .iter()
+                .any(|n| n.segments.last().is_some_and(|s| s.ident == name))
+            {
+                nested.push(p.path.clone());
+            }
+            let mut m = Map::new();
+            m.insert("$ref".into(), json!(format!("{MODEL_URL}{name}")));
+            Ok((m, true))
+        }
         _ => Err(unsupported()),
     }
 }

@@ -321,8 +321,18 @@ pub(crate) fn api_expand(input: TokenStream) -> TokenStream {
         Ok(i) => i,
         Err(e) => return e.to_compile_error(),
     };
-    if !input.pending.is_empty() {
-        return chain_with(input.attr, input.item, &input.pending, input.collected);
+    // A model several others refer to is asked for once.
+    let pending: Vec<syn::Path> = input
+        .pending
+        .into_iter()
+        .filter(|p| {
+            p.segments
+                .last()
+                .is_none_or(|s| !input.models.iter().any(|(n, _)| *n == s.ident))
+        })
+        .collect();
+    if !pending.is_empty() {
+        return chain_with(input.attr, input.item, &pending, input.collected);
     }
     let models = input
         .models
@@ -363,6 +373,19 @@ fn expand(attr: TokenStream, item: TokenStream, models: Vec<(Ident, String)>) ->
                 last.ident.span(),
                 format!("internal error: bad schema: {e}"),
             ),
+        }
+    }
+    // Models only other models refer to come after the ones the API names, in arrival order.
+    for (name, json) in &models {
+        if inputs.iter().any(|m| m.name == *name) {
+            continue;
+        }
+        match serde_json::from_str(json) {
+            Ok(schema) => inputs.push(ModelInput {
+                name: name.clone(),
+                schema,
+            }),
+            Err(e) => errors.at(name.span(), format!("internal error: bad schema: {e}")),
         }
     }
     let self_ident = self_ident(&item);

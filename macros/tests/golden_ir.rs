@@ -26,6 +26,7 @@ pub struct NewItem {
     #[model(max_items = 3, unique_items)]
     tags: Vec<String>,
     kind: Option<String>,
+    label: Option<Tag>,
 }
 
 #[derive(Debug)]
@@ -68,7 +69,7 @@ impl Shop {
 
     #[post("/items", api_key_required, throttle(rate = 5, burst = 10))]
     async fn create_item(&self, item: NewItem) -> HandlerResult {
-        let _ = (item.price, item.count, item.tags, item.kind);
+        let _ = (item.price, item.count, item.tags, item.kind, item.label);
         Ok(response::json(StatusCode::CREATED, &item.name))
     }
 

@@ -12,6 +12,14 @@ pub struct NewPet {
     kind: Option<String>,
     #[model(minimum = 0, maximum = 100)]
     age: Option<u32>,
+    owners: Option<Vec<Owner>>,
+}
+
+/// Referred to by `NewPet` only: the API learns it through `NewPet`'s derive.
+#[derive(tollgate::Model)]
+pub struct Owner {
+    #[model(min_length = 1)]
+    name: String,
 }
 
 pub struct Pets;
@@ -30,7 +38,7 @@ impl Pets {
 
     #[tollgate::post("/pets", throttle(rate = 10, burst = 20))]
     async fn create_pet(&self, pet: NewPet, #[header("x-tenant")] tenant: String) -> HandlerResult {
-        let _ = (pet.kind, pet.age);
+        let _ = (pet.kind, pet.age, pet.owners.map(|o| o.into_iter().map(|o| o.name)));
         Ok(response::json(StatusCode::CREATED, &(pet.name, tenant)))
     }
 
