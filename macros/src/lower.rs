@@ -245,7 +245,20 @@ pub(crate) fn lower(
         routes: Vec::new(),
         gateway_responses: Vec::new(),
         throttle: def.throttle.as_ref().map(|t| throttle(t, &mut spans)),
-        api_key_source: None,
+        api_key_source: def.api_key_source.as_ref().and_then(|s| {
+            let source = match s.value().as_str() {
+                "header" => ir::ApiKeySource::Header,
+                "authorizer" => ir::ApiKeySource::Authorizer,
+                _ => {
+                    errors.at(
+                        s.span(),
+                        "unknown API key source\nhelp: use \"header\" (`x-api-key`) or \"authorizer\" (a custom authorizer's usage identifier)",
+                    );
+                    return None;
+                }
+            };
+            Some(S::new(source, spans.lit(s)))
+        }),
         usage_plans: def
             .usage_plans
             .iter()
@@ -274,7 +287,7 @@ pub(crate) fn lower(
             .filter_map(|a| authorizer(a, &mut spans, &mut sink, errors))
             .collect(),
         resource_policy: None,
-        cors: None,
+        cors: def.cors.as_ref().map(|c| cors(c, &mut spans)),
         span: api_span,
     };
     for m in models {
@@ -404,6 +417,26 @@ fn authorizer(
         },
         span: spans.token(a.span),
     })
+}
+
+fn cors(c: &crate::model::CorsDef, spans: &mut SpanMap) -> ir::Cors {
+    let mut list = |l: &[LitStr]| -> Vec<S<String>> {
+        l.iter().map(|s| S::new(s.value(), spans.lit(s))).collect()
+    };
+    let allow_origins = list(&c.allow_origins);
+    let allow_methods = list(&c.allow_methods);
+    let allow_headers = list(&c.allow_headers);
+    let expose_headers = list(&c.expose_headers);
+    ir::Cors {
+        allow_origins,
+        allow_methods,
+        allow_headers,
+        expose_headers,
+        max_age: c.max_age.map(|(v, s)| S::new(v, spans.token(s))),
+        allow_credentials: c.allow_credentials.map(|(b, s)| S::new(b, spans.token(s))),
+        disabled: c.disabled,
+        span: spans.token(c.span),
+    }
 }
 
 fn validator(v: &LitStr, spans: &mut SpanMap, errors: &mut Errors) -> Option<S<ir::Validator>> {
@@ -712,7 +745,7 @@ fn route(
                 }
             }
         }),
-        cors: None,
+        cors: h.options.cors.as_ref().map(|c| cors(c, spans)),
         span: method_ir_span,
     };
     Some((

@@ -34,6 +34,10 @@ pub(crate) struct ApiDef {
     pub(crate) kdl: Option<LitStr>,
     /// `authorizer(…)`, in order.
     pub(crate) authorizers: Vec<AuthorizerDef>,
+    /// `api_key_source = "header" | "authorizer"`.
+    pub(crate) api_key_source: Option<LitStr>,
+    /// `cors(…)`: the API-wide CORS configuration.
+    pub(crate) cors: Option<CorsDef>,
     /// The span of the attribute's arguments (or of `api`).
     pub(crate) span: Span,
 }
@@ -173,6 +177,97 @@ fn read_authorizer(name: &Ident, value: &OptValue, errors: &mut Errors) -> Optio
     Some(a)
 }
 
+/// `cors(allow_origins("…"), allow_methods(…), allow_headers(…), expose_headers(…), max_age = N,
+/// allow_credentials = B)`, or `cors = false` on a route.
+pub(crate) struct CorsDef {
+    pub(crate) allow_origins: Vec<LitStr>,
+    pub(crate) allow_methods: Vec<LitStr>,
+    pub(crate) allow_headers: Vec<LitStr>,
+    pub(crate) expose_headers: Vec<LitStr>,
+    pub(crate) max_age: Option<(u64, Span)>,
+    pub(crate) allow_credentials: Option<(bool, Span)>,
+    pub(crate) disabled: bool,
+    pub(crate) span: Span,
+}
+
+const CORS_OPTIONS: &[&str] = &[
+    "allow_origins",
+    "allow_methods",
+    "allow_headers",
+    "expose_headers",
+    "max_age",
+    "allow_credentials",
+];
+
+fn read_cors(name: &Ident, value: &OptValue, errors: &mut Errors) -> Option<CorsDef> {
+    let mut def = CorsDef {
+        allow_origins: Vec::new(),
+        allow_methods: Vec::new(),
+        allow_headers: Vec::new(),
+        expose_headers: Vec::new(),
+        max_age: None,
+        allow_credentials: None,
+        disabled: false,
+        span: name.span(),
+    };
+    if let OptValue::Lit {
+        lit: syn::Lit::Bool(b),
+        ..
+    } = value
+    {
+        if b.value {
+            errors.at(
+                b.span(),
+                "write the configuration: `cors(allow_origins(\"https://…\"))`",
+            );
+            return None;
+        }
+        def.disabled = true;
+        return Some(def);
+    }
+    let items = options::list(
+        name,
+        value,
+        "cors(allow_origins(\"https://app.example.com\"))",
+        errors,
+    )?;
+    for item in items {
+        let Opt::Named { name: n, value: v } = item else {
+            errors.at(
+                item.span(),
+                "expected an option such as `allow_origins(\"…\")`",
+            );
+            continue;
+        };
+        let key = n.to_string();
+        let list = match key.as_str() {
+            "max_age" => {
+                def.max_age = options::integer(n, v, errors);
+                continue;
+            }
+            "allow_credentials" => {
+                def.allow_credentials = options::boolean(n, v, errors);
+                continue;
+            }
+            "allow_origins" => &mut def.allow_origins,
+            "allow_methods" => &mut def.allow_methods,
+            "allow_headers" => &mut def.allow_headers,
+            "expose_headers" => &mut def.expose_headers,
+            _ => {
+                errors.unknown(n, "`cors`", CORS_OPTIONS);
+                continue;
+            }
+        };
+        for s in options::list(n, v, &format!("{key}(\"…\", …)"), errors).unwrap_or_default() {
+            match s {
+                Opt::Str(s) => list.push(s.clone()),
+                other => errors.at(other.span(), "expected a string"),
+            }
+        }
+    }
+    Some(def)
+}
+
 /// One method with a route attribute.
 pub(crate) struct HandlerDef {
     /// The method's name: the handler name.
@@ -200,6 +295,8 @@ pub(crate) struct RouteOpts {
     pub(crate) auth: Option<LitStr>,
     /// `scopes = "a b"` (JWT authorizers).
     pub(crate) scopes: Option<LitStr>,
+    /// `cors(…)` or `cors = false`: this route's CORS, replacing the API's.
+    pub(crate) cors: Option<CorsDef>,
     /// `allow_body`: a GET/HEAD/OPTIONS/DELETE handler may take a body.
     pub(crate) allow_body: bool,
 }
@@ -256,6 +353,8 @@ const API_OPTIONS: &[&str] = &[
     "models",
     "usage_plan",
     "authorizer",
+    "api_key_source",
+    "cors",
 ];
 
 const ROUTE_OPTIONS: &[&str] = &[
@@ -266,6 +365,7 @@ const ROUTE_OPTIONS: &[&str] = &[
     "request_model",
     "auth",
     "scopes",
+    "cors",
     "allow_body",
 ];
 
@@ -318,6 +418,8 @@ pub(crate) fn read_api(attr: TokenStream, errors: &mut Errors) -> ApiDef {
         usage_plans: Vec::new(),
         kdl: None,
         authorizers: Vec::new(),
+        api_key_source: None,
+        cors: None,
         span,
     };
     let opts = match options::parse(attr) {
@@ -358,6 +460,8 @@ pub(crate) fn read_api(attr: TokenStream, errors: &mut Errors) -> ApiDef {
                     def.authorizers.push(a);
                 }
             }
+            "api_key_source" => def.api_key_source = options::string(name, value, errors),
+            "cors" => def.cors = read_cors(name, value, errors),
             "models" => {
                 for item in
                     options::list(name, value, "models(NewPet, Tag)", errors).unwrap_or_default()
@@ -834,6 +938,7 @@ fn read_route(
             "request_model" => opts.request_model = options::string(name, value, errors),
             "auth" => opts.auth = options::string(name, value, errors),
             "scopes" => opts.scopes = options::string(name, value, errors),
+            "cors" => opts.cors = read_cors(name, value, errors),
             "cache" => opts.cache = read_method_cache(name, value, errors),
             _ => errors.unknown(name, &format!("`#[{attr}]`"), ROUTE_OPTIONS),
         }

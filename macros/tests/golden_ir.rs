@@ -46,6 +46,12 @@ pub struct Shop;
     throttle(rate = 1000, burst = 500),
     validator = "all",
     validation_errors = "detailed",
+    api_key_source = "header",
+    cors(
+        allow_origins("https://app.example.com"),
+        allow_headers("content-type", "x-tenant"),
+        max_age = 600
+    ),
     usage_plan(
         name = "gold",
         throttle(rate = 10, burst = 20),
@@ -89,7 +95,7 @@ impl Shop {
         })
     }
 
-    #[any("/files/{path+}", auth = "iam")]
+    #[any("/files/{path+}", auth = "iam", cors = false)]
     async fn files(&self, path: String) -> HandlerResult {
         Ok(response::text(StatusCode::OK, path))
     }
