@@ -33,7 +33,9 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 30)]
     pub shutdown_grace: u64,
 
-    /// Seconds a client has to send its request headers (HTTP/1.1; 0 turns the limit off).
+    /// Seconds an HTTP/1.1 connection may wait for a request's headers — before its first
+    /// request, between keep-alive requests, or while they trickle in — before it is closed
+    /// (checked four times per period, so within a quarter more; 0 turns the limit off).
     #[arg(long, default_value_t = 30)]
     pub header_read_timeout: u64,
 

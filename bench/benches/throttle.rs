@@ -17,6 +17,7 @@ static ROUTES: [RouteSpec; 1] = [RouteSpec {
     cache: None,
     auth: tollgate::__codegen::RouteAuthSpec::None,
     cors: None,
+    plain: false,
 }];
 static STAGES: [StageSpec; 1] = [StageSpec {
     name: "prod",

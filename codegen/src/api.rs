@@ -166,6 +166,23 @@ fn limited(api: &Api, id: usize) -> bool {
         })
 }
 
+/// Whether nothing of route `id` runs before its cache lookup — no authorization step (an
+/// authorizer, IAM or a resource policy), no API key or throttle, no validation, no path
+/// parameter that must parse, no typed body — so the server may answer a memory hit before it
+/// builds the request's exchange (`RouteSpec::plain`).
+fn plain(api: &Api, id: usize) -> bool {
+    let r = &api.routes[id];
+    cached(api, r)
+        && crate::auth::route_step(api, id).is_none()
+        && !limited(api, id)
+        && !validates(api, r)
+        && r.path.segments.iter().all(|s| match &s.kind {
+            SegmentKind::Param { ty, .. } => *ty == ParamType::String,
+            _ => true,
+        })
+        && !(matches!(r.integration, Integration::Handler { .. }) && body_model(api, r).is_some())
+}
+
 /// Whether `route` may answer from a cache on some stage (the runtime decides per stage).
 fn cached(api: &Api, route: &Route) -> bool {
     let enabled = match route.cache.as_ref().and_then(|c| c.enabled.as_ref()) {
@@ -598,7 +615,8 @@ fn specs(api: &Api, templates: &mut crate::mapping::Templates) -> TokenStream {
         });
         let key = r.api_key_required.is_some();
         let (auth, cors) = crate::auth::route_fields(api, id);
-        quote!(::tollgate::__codegen::RouteSpec { method: #method, resource_path: #path, params: &[#(#params),*], api_key_required: #key, cache: #cache, auth: #auth, cors: #cors })
+        let plain = plain(api, id);
+        quote!(::tollgate::__codegen::RouteSpec { method: #method, resource_path: #path, params: &[#(#params),*], api_key_required: #key, cache: #cache, auth: #auth, cors: #cors, plain: #plain })
     }).collect();
     let integrations = api.routes.iter().enumerate().filter_map(|(id, r)| match &r.integration {
         Integration::Handler { .. } => None,
@@ -721,7 +739,6 @@ fn gateway_impl(
         let validate_request = validates(api, r).then(|| {
             let ident = format_ident!("__TOLLGATE_VALIDATION_{}", id);
             quote! {
-                let mut ex = ex;
                 ex.validate(&#ident).await?;
             }
         });
@@ -777,12 +794,10 @@ fn gateway_impl(
                         // Parameters, then the body: validated and typed in one pass when it can.
                         let ident = format_ident!("__TOLLGATE_VALIDATION_{}", id);
                         quote! {
-                            let mut ex = ex;
                             let body: #ty = ex.validated_body(&#ident).await?;
                         }
                     } else {
                         quote! {
-                            let mut ex = ex;
                             let body: #ty = ex.json_body().await?;
                         }
                     }
@@ -822,7 +837,6 @@ fn gateway_impl(
         // integration; what the admitting limits have left goes out in `RateLimit` headers.
         let body = if limited(api, id) {
             quote!({
-                let mut ex = ex;
                 let __rate = ex.admit(#id).await?;
                 let __result: ::core::result::Result<::tollgate::__codegen::Response, ::tollgate::__codegen::GatewayError> = #body;
                 __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
@@ -875,19 +889,25 @@ fn gateway_impl(
             }
 
             // Authorized routes wrap their (possibly one-expression) body in the step's block.
-            #[allow(unused_braces)]
-            async fn dispatch(
+            // Not an `async fn`: its argument would be kept twice in the future (as the
+            // argument and as the local it is moved into), and the future is moved per request.
+            #[allow(unused_braces, unused_mut)]
+            fn dispatch(
                 &self,
-                ex: ::tollgate::__codegen::Exchange,
-            ) -> ::core::result::Result<::tollgate::__codegen::Response, ::tollgate::__codegen::GatewayError> {
+                mut ex: ::tollgate::__codegen::Exchange,
+            ) -> impl ::core::future::Future<
+                Output = ::core::result::Result<::tollgate::__codegen::Response, ::tollgate::__codegen::GatewayError>,
+            > + ::core::marker::Send {
                 let route: ::core::option::Option<usize> = {
                     let segments = ex.segments();
                     Self::route_of(ex.method(), segments.as_slice())
                 };
-                match route {
-                    #preflight_arm
-                    #(#calls)*
-                    _ => ::core::result::Result::Err(::tollgate::__codegen::GatewayError::no_route()),
+                async move {
+                    match route {
+                        #preflight_arm
+                        #(#calls)*
+                        _ => ::core::result::Result::Err(::tollgate::__codegen::GatewayError::no_route()),
+                    }
                 }
             }
         }

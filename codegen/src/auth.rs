@@ -253,12 +253,10 @@ pub(crate) fn route_step(api: &Api, id: usize) -> Option<TokenStream> {
         Some(handler) => {
             let method = format_ident!("{}", handler.value);
             Some(quote! {
-                let mut ex = ex;
                 ex.authorize_custom(#id, |input| self.handlers.#method(input)).await?;
             })
         }
         None if r.auth.is_some() || api.resource_policy.is_some() => Some(quote! {
-            let mut ex = ex;
             ex.authorize(#id).await?;
         }),
         None => None,

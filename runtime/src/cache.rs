@@ -97,6 +97,9 @@ pub struct Entry {
     pub expires_at: u64,
     /// Its TTL.
     pub lifetime: Duration,
+    /// The headers of an early hit, built on the first one: the integration's, the cache
+    /// status and the request-id slots, so a hit clones one map and hashes no header name.
+    early: std::sync::OnceLock<HeaderMap>,
 }
 
 impl Entry {
@@ -104,11 +107,53 @@ impl Entry {
     fn response(&self, status: &'static str) -> Response {
         let mut r = http::Response::new(Body::Full(self.body.clone()));
         *r.status_mut() = self.status;
-        *r.headers_mut() = self.headers.clone();
+        // Room for this header and the ones the server adds (request ids, CORS): a clone
+        // would be exactly full and grow on the next insert.
+        let headers = r.headers_mut();
+        headers.reserve(self.headers.len() + 4);
+        for (name, value) in &self.headers {
+            headers.append(name.clone(), value.clone());
+        }
         r.headers_mut().insert(
             http::HeaderName::from_static(CACHE_STATUS_HEADER),
             HeaderValue::from_static(status),
         );
+        r
+    }
+
+    /// The answer to an early hit (see [`Caches::early_hit`]), with the request's ids already
+    /// in their headers. The header map is cloned from one built once per entry, with the ids'
+    /// slots last; they are filled by position, so no header name is hashed per request.
+    fn early_response(
+        &self,
+        request_id: &crate::request_id::RequestId,
+        extended_id: &crate::request_id::ExtendedRequestId,
+    ) -> Response {
+        use crate::request_id::{EXTENDED_ID_HEADER, REQUEST_ID_HEADER};
+        let template = self.early.get_or_init(|| {
+            let mut h = HeaderMap::with_capacity(self.headers.len() + 5);
+            for (name, value) in &self.headers {
+                h.append(name.clone(), value.clone());
+            }
+            h.insert(
+                http::HeaderName::from_static(CACHE_STATUS_HEADER),
+                HeaderValue::from_static("hit"),
+            );
+            h.insert(&REQUEST_ID_HEADER, HeaderValue::from_static(""));
+            h.insert(&EXTENDED_ID_HEADER, HeaderValue::from_static(""));
+            h
+        });
+        let mut headers = template.clone();
+        for (name, value) in headers.iter_mut() {
+            if *name == REQUEST_ID_HEADER {
+                *value = request_id.header_value();
+            } else if *name == EXTENDED_ID_HEADER {
+                *value = extended_id.header_value();
+            }
+        }
+        let mut r = http::Response::new(Body::Full(self.body.clone()));
+        *r.status_mut() = self.status;
+        *r.headers_mut() = headers;
         r
     }
 
@@ -169,6 +214,7 @@ impl Entry {
             body: Bytes::copy_from_slice(b),
             expires_at,
             lifetime,
+            early: Default::default(),
         })
     }
 }
@@ -216,6 +262,17 @@ pub(crate) enum Backend {
     /// Redis, shared by every instance.
     #[cfg(feature = "redis")]
     Redis(crate::store::redis::RedisCache),
+}
+
+impl Backend {
+    /// The per-stage caches of the memory backend.
+    fn memory(&self) -> Option<&[Option<MemoryCache>]> {
+        match self {
+            Backend::Memory(stages) => Some(stages),
+            #[cfg(feature = "redis")]
+            Backend::Redis(_) => None,
+        }
+    }
 }
 
 /// The answer of one fetch, shared by the requests that waited for it.
@@ -411,34 +468,86 @@ impl Caches {
         }
     }
 
-    /// Answers a request as `plan` says: from the cache, or by running `fetch` (the
-    /// integration) once for every request waiting on the same key.
+    /// A fresh entry answering `key` without waiting on I/O: the memory backend's hit, counted.
+    /// `None` on a miss, and always with a shared backend (see [`Caches::serve`]).
+    ///
+    /// Kept apart from `serve` so a hit never builds the miss path's future, which holds the
+    /// integration's closure (and the whole request) several times over: moving that future
+    /// per request cost more than the lookup itself.
+    pub(crate) fn hit_now(
+        &self,
+        stage: usize,
+        route: usize,
+        key: &Bytes,
+        warning: bool,
+    ) -> Option<Response> {
+        let entry = self.fresh_in_memory(stage, key)?;
+        self.stats(stage, route)
+            .hits
+            .fetch_add(1, Ordering::Relaxed);
+        Some(warn(entry.response("hit"), warning))
+    }
+
+    /// A fresh entry of the memory backend.
+    fn fresh_in_memory(&self, stage: usize, key: &Bytes) -> Option<Arc<Entry>> {
+        let entry = self.backend.memory()?.get(stage)?.as_ref()?.get(key)?;
+        (entry.expires_at > self.clock.monotonic_nanos()).then_some(entry)
+    }
+
+    /// Whether `stage` has a cache in this process.
+    pub(crate) fn in_memory(&self, stage: usize) -> bool {
+        self.backend
+            .memory()
+            .is_some_and(|stages| stages.get(stage).is_some_and(Option::is_some))
+    }
+
+    /// A memory hit for a GET on a route whose key has no parameters, looked up before the
+    /// request is dispatched (the server does so only for routes where nothing runs before the
+    /// cache: [`crate::gateway::RouteSpec::plain`]). `None` sends the request the usual way,
+    /// which decides everything else (invalidation, keys, misses).
+    pub(crate) fn early_hit(
+        &self,
+        stage: usize,
+        route: usize,
+        headers: &HeaderMap,
+        ids: (
+            &crate::request_id::RequestId,
+            &crate::request_id::ExtendedRequestId,
+        ),
+    ) -> Option<Response> {
+        let key = self.route(stage, route)?.fixed_key.as_ref()?;
+        if wants_refresh(headers) {
+            return None;
+        }
+        let entry = self.fresh_in_memory(stage, key)?;
+        self.stats(stage, route)
+            .hits
+            .fetch_add(1, Ordering::Relaxed);
+        Some(entry.early_response(ids.0, ids.1))
+    }
+
+    /// Answers a [`Plan::Use`] from a shared backend or by running `fetch` (the integration)
+    /// once for every request waiting on the same key. With the memory backend the caller has
+    /// already tried [`Caches::hit_now`].
     pub(crate) async fn serve<F, Fut>(
         &self,
         stage: usize,
         route: usize,
-        plan: Plan,
+        (key, refresh, warning): (Bytes, bool, bool),
         fetch: F,
     ) -> Result<Response, GatewayError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Response, GatewayError>>,
     {
-        let (key, refresh, warning) = match plan {
-            Plan::Off => return fetch().await,
-            Plan::Bypass => return fetch().await.map(|r| mark(r, "bypass")),
-            Plan::Denied(e) => return Err(e),
-            Plan::Use {
-                key,
-                refresh,
-                warning,
-            } => (key, refresh, warning),
-        };
         let Some(rc) = self.route(stage, route) else {
             return fetch().await;
         };
         let stats = self.stats(stage, route);
-        if !refresh && let Some(entry) = self.lookup(stage, &key).await {
+        if !refresh
+            && !matches!(self.backend, Backend::Memory(_))
+            && let Some(entry) = self.lookup(stage, &key).await
+        {
             stats.hits.fetch_add(1, Ordering::Relaxed);
             return Ok(warn(entry.response("hit"), warning));
         }
@@ -607,7 +716,7 @@ fn wants_refresh(headers: &HeaderMap) -> bool {
         .any(|d| d.trim().eq_ignore_ascii_case("max-age=0"))
 }
 
-fn mark(mut r: Response, status: &'static str) -> Response {
+pub(crate) fn mark(mut r: Response, status: &'static str) -> Response {
     r.headers_mut().insert(
         http::HeaderName::from_static(CACHE_STATUS_HEADER),
         HeaderValue::from_static(status),
@@ -683,6 +792,7 @@ async fn buffer(
         body,
         expires_at,
         lifetime,
+        early: Default::default(),
     })
 }
 
@@ -734,6 +844,7 @@ mod tests {
             body: Bytes::from_static(b"{\"ok\":true}"),
             expires_at: 5,
             lifetime: Duration::from_secs(1),
+            early: Default::default(),
         };
         let d = Entry::decode(&e.encode(), 9, Duration::from_secs(2)).unwrap();
         assert_eq!(d.status, StatusCode::CREATED);

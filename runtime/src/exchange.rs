@@ -5,6 +5,7 @@ use bytes::Bytes;
 use http::header;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -139,17 +140,29 @@ impl Exchange {
     /// Runs `fetch` (the route's integration) through the stage's response cache: a fresh
     /// entry answers instead, concurrent misses share one run (see [`crate::cache`]). Routes
     /// that do not cache on this stage just run `fetch`.
-    pub async fn cached<F, Fut>(self, route: usize, fetch: F) -> Result<Response, GatewayError>
+    ///
+    /// Not an `async fn`: the plan and a memory hit are worked out before the future exists,
+    /// so a hit's future holds no request and a miss's (which holds the request and the
+    /// integration's closure) is boxed. Every request future is moved a few times on its way
+    /// to the connection; keeping them small is worth more than the allocation a miss makes.
+    pub fn cached<F, Fut>(
+        self,
+        route: usize,
+        fetch: F,
+    ) -> Cached<Fut, impl Future<Output = Result<Response, GatewayError>>>
     where
         F: FnOnce(Exchange) -> Fut,
-        Fut: std::future::Future<Output = Result<Response, GatewayError>>,
+        Fut: Future<Output = Result<Response, GatewayError>>,
     {
-        let shared = self.shared.clone();
-        let caches = &shared.caches;
+        use crate::cache::Plan;
+        let caches = &self.shared.caches;
         if !caches.caches(self.stage, route) {
-            return fetch(self).await;
+            return Cached::Fetch {
+                fut: fetch(self),
+                bypass: false,
+            };
         }
-        let spec = &shared.limits.spec.routes[route];
+        let spec = &self.shared.limits.spec.routes[route];
         let plan = caches.plan(
             self.stage,
             route,
@@ -158,9 +171,47 @@ impl Exchange {
             self.principal.as_deref(),
             &|source, name| self.key_value(spec, source, name),
         );
+        let used = match plan {
+            Plan::Off => {
+                return Cached::Fetch {
+                    fut: fetch(self),
+                    bypass: false,
+                };
+            }
+            Plan::Bypass => {
+                return Cached::Fetch {
+                    fut: fetch(self),
+                    bypass: true,
+                };
+            }
+            Plan::Denied(e) => {
+                return Cached::Ready {
+                    answer: Some(Err(e)),
+                };
+            }
+            Plan::Use {
+                key,
+                refresh,
+                warning,
+            } => {
+                if !refresh && let Some(hit) = caches.hit_now(self.stage, route, &key, warning) {
+                    return Cached::Ready {
+                        answer: Some(Ok(hit)),
+                    };
+                }
+                (key, refresh, warning)
+            }
+        };
+        let shared = self.shared.clone();
         let stage = self.stage;
-        // The integration's future is built only on a miss: a hit never moves the exchange.
-        caches.serve(stage, route, plan, move || fetch(self)).await
+        Cached::Miss {
+            fut: Box::pin(async move {
+                shared
+                    .caches
+                    .serve(stage, route, used, move || fetch(self))
+                    .await
+            }),
+        }
     }
 
     /// A cache-key parameter's value: a path parameter, the query string's values or the
@@ -320,5 +371,62 @@ pub fn handler_response(result: HandlerResult) -> Result<Response, GatewayError>
             Ok(r)
         }
         Err(e) => Err(GatewayError::handler_failure(e.to_string())),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Exchange::cached`]: an answer known before any wait (a memory hit, a
+    /// refused invalidation), the integration run as is (the route does not cache here, or the
+    /// request bypasses the cache), or a miss, boxed.
+    #[project = CachedProjection]
+    pub enum Cached<Fut, Miss> {
+        /// Known already; taken on the first poll.
+        Ready { answer: Option<Result<Response, GatewayError>> },
+        /// The integration itself; `bypass` marks its answer `x-tollgate-cache: bypass`.
+        Fetch { #[pin] fut: Fut, bypass: bool },
+        /// A miss or a shared backend's lookup.
+        Miss { fut: std::pin::Pin<Box<Miss>> },
+    }
+}
+
+impl<Fut, Miss> std::fmt::Debug for Cached<Fut, Miss> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Cached::Ready { .. } => "Cached::Ready",
+            Cached::Fetch { .. } => "Cached::Fetch",
+            Cached::Miss { .. } => "Cached::Miss",
+        })
+    }
+}
+
+impl<Fut, Miss> Future for Cached<Fut, Miss>
+where
+    Fut: Future<Output = Result<Response, GatewayError>>,
+    Miss: Future<Output = Result<Response, GatewayError>>,
+{
+    type Output = Result<Response, GatewayError>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        match self.project() {
+            // A second poll after the answer is a caller's bug; it waits forever rather
+            // than panicking.
+            CachedProjection::Ready { answer } => answer
+                .take()
+                .map_or(std::task::Poll::Pending, std::task::Poll::Ready),
+            CachedProjection::Fetch { fut, bypass } => {
+                let bypass = *bypass;
+                fut.poll(cx).map(|r| {
+                    if bypass {
+                        r.map(|r| crate::cache::mark(r, "bypass"))
+                    } else {
+                        r
+                    }
+                })
+            }
+            CachedProjection::Miss { fut } => fut.as_mut().poll(cx),
+        }
     }
 }

@@ -119,6 +119,10 @@ pub struct RouteSpec {
     pub auth: crate::auth::RouteAuthSpec,
     /// The CORS configuration of the route's resource; `None`: the API's.
     pub cors: Option<&'static crate::cors::CorsSpec>,
+    /// Nothing runs before the route's cache lookup (no authorization, API key, throttle,
+    /// validation or parameter parsing): a memory-cache hit may be answered before the request
+    /// is dispatched. Set by code generation.
+    pub plain: bool,
 }
 
 /// A path parameter of a route.

@@ -35,6 +35,7 @@ pub mod store;
 pub mod throttle;
 pub mod usage;
 pub mod validation;
+mod watchdog;
 
 pub use auth::Principal;
 pub use auth::custom::{AuthorizerError, AuthorizerRequest, AuthorizerResponse, ContextValue};

@@ -1020,6 +1020,7 @@ static NO_ROUTE: RouteSpec = RouteSpec {
     cache: None,
     auth: crate::auth::RouteAuthSpec::None,
     cors: None,
+    plain: false,
 };
 
 /// A customised gateway response for `err` on the request `ex` (body not read), if any.

@@ -12,6 +12,38 @@ pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-amzn-reque
 /// `x-amz-apigw-id`, as a constant.
 pub static EXTENDED_ID_HEADER: HeaderName = HeaderName::from_static("x-amz-apigw-id");
 
+/// The two lower-case hex digits of every byte.
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [HEX[i >> 4], HEX[i & 0xF]];
+        i += 1;
+    }
+    t
+};
+
+/// A header value holding `bytes` (visible ASCII), carved out of a per-thread buffer instead
+/// of an allocation of its own: the two ids go on every answer, and two allocations (and their
+/// frees) per request showed up in the cache-hit profile (`BENCHMARKS.md`).
+fn carved(bytes: &[u8]) -> HeaderValue {
+    use std::cell::RefCell;
+    const SLAB: usize = 8192;
+    thread_local! {
+        static BUF: RefCell<bytes::BytesMut> = RefCell::new(bytes::BytesMut::new());
+    }
+    let shared = BUF.with_borrow_mut(|buf| {
+        if buf.capacity() < bytes.len() {
+            // The old buffer lives on in the values carved from it until they drop.
+            *buf = bytes::BytesMut::with_capacity(SLAB);
+        }
+        buf.extend_from_slice(bytes);
+        buf.split().freeze()
+    });
+    HeaderValue::from_maybe_shared(shared).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
 /// A request id in its 36-character hyphenated UUID form.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct RequestId([u8; 36]);
@@ -27,25 +59,29 @@ impl RequestId {
     }
 
     fn from_u128(bits: u128) -> RequestId {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut out = [b'-'; 36];
-        let mut nibble = 0;
-        for (i, slot) in out.iter_mut().enumerate() {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                continue;
-            }
-            let shift = 124 - nibble * 4;
-            *slot = HEX[((bits >> shift) & 0xF) as usize];
-            nibble += 1;
+        let mut hex = [0u8; 32];
+        for (i, byte) in bits.to_be_bytes().iter().enumerate() {
+            let [hi, lo] = HEX_PAIRS[*byte as usize];
+            hex[2 * i] = hi;
+            hex[2 * i + 1] = lo;
         }
+        let mut out = [b'-'; 36];
+        out[..8].copy_from_slice(&hex[..8]);
+        out[9..13].copy_from_slice(&hex[8..12]);
+        out[14..18].copy_from_slice(&hex[12..16]);
+        out[19..23].copy_from_slice(&hex[16..20]);
+        out[24..].copy_from_slice(&hex[20..]);
         RequestId(out)
     }
 
     /// The client's `x-amzn-RequestId` when it is a UUID, else a fresh one.
     pub fn from_headers(headers: &HeaderMap) -> RequestId {
+        // A scan, not `get`: requests carry a handful of headers, and comparing names (most
+        // are standard ones, told apart by their tag) is cheaper than hashing this one.
         headers
-            .get(&REQUEST_ID_HEADER)
-            .and_then(|v| RequestId::parse(v.as_bytes()))
+            .iter()
+            .find(|(name, _)| **name == REQUEST_ID_HEADER)
+            .and_then(|(_, v)| RequestId::parse(v.as_bytes()))
             .unwrap_or_else(RequestId::new)
     }
 
@@ -73,7 +109,7 @@ impl RequestId {
 
     /// The id as a header value.
     pub fn header_value(&self) -> HeaderValue {
-        HeaderValue::from_bytes(&self.0).unwrap_or_else(|_| HeaderValue::from_static(""))
+        carved(&self.0)
     }
 }
 
@@ -126,7 +162,7 @@ impl ExtendedRequestId {
 
     /// The id as a header value.
     pub fn header_value(&self) -> HeaderValue {
-        HeaderValue::from_bytes(&self.0).unwrap_or_else(|_| HeaderValue::from_static(""))
+        carved(&self.0)
     }
 }
 
@@ -170,6 +206,26 @@ mod tests {
         assert_eq!(&s[14..15], "4");
         assert!(matches!(&s[19..20], "8" | "9" | "a" | "b"));
         assert_eq!(RequestId::parse(s.as_bytes()), Some(a));
+    }
+
+    #[test]
+    fn header_values_carved_from_one_buffer_stay_intact() {
+        let ids: Vec<RequestId> = (0..1000).map(|_| RequestId::new()).collect();
+        // Enough values to use up several buffers; every one keeps its own bytes.
+        let values: Vec<HeaderValue> = ids.iter().map(RequestId::header_value).collect();
+        for (id, v) in ids.iter().zip(&values) {
+            assert_eq!(v.as_bytes(), id.as_str().as_bytes());
+        }
+        let e = ExtendedRequestId::new();
+        assert_eq!(e.header_value().as_bytes(), e.as_str().as_bytes());
+    }
+
+    #[test]
+    fn uuids_are_spelled_as_rfc_4122_does() {
+        assert_eq!(
+            RequestId::from_u128(0x0123_4567_89ab_cdef_fedc_ba98_7654_3210).as_str(),
+            "01234567-89ab-cdef-fedc-ba9876543210"
+        );
     }
 
     #[test]

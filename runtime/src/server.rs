@@ -110,8 +110,11 @@ impl ServerConfig {
         self
     }
 
-    /// Time a client has to send its request headers (HTTP/1.1), against slow-loris clients;
-    /// `None` turns the limit off. Default 30 s.
+    /// How long an HTTP/1.1 connection may wait for a request head (before its first request,
+    /// between keep-alive requests, or while a head trickles in) before it is closed, against
+    /// slow-loris clients: closed after this long and at most a quarter more (the runtime's
+    /// connection watchdog checks four times per timeout). `None` turns the limit off.
+    /// Default 30 s.
     pub fn header_read_timeout(mut self, d: Option<Duration>) -> Self {
         self.header_read_timeout = d;
         self
@@ -408,10 +411,11 @@ impl<G: Gateway> Bound<G> {
     /// (up to the shutdown grace period) and closes idle connections.
     pub async fn serve_until(self, signal: impl Future<Output = ()>) -> std::io::Result<()> {
         let mut builder = auto::Builder::new(TokioExecutor::new());
+        // Slow clients are handled by `crate::watchdog`, not by hyper's per-request timer.
         builder
             .http1()
             .timer(TokioTimer::new())
-            .header_read_timeout(self.config.header_read_timeout)
+            .header_read_timeout(None)
             .keep_alive(true);
         builder.http2().timer(TokioTimer::new());
         let builder = Arc::new(builder);
@@ -448,20 +452,35 @@ impl<G: Gateway> Bound<G> {
                 () = &mut signal => break,
             };
             let _ = stream.set_nodelay(true);
+            let activity = Arc::new(crate::watchdog::Activity::default());
             let inner = self.inner.clone();
-            let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
-                let inner = inner.clone();
-                async move { Ok::<_, Infallible>(inner.handle(req, remote).await) }
+            let service = hyper::service::service_fn({
+                let activity = activity.clone();
+                move |req: http::Request<Incoming>| inner.handle(req, remote, activity.serving())
             });
+            let io = crate::watchdog::Watched::new(stream, activity.clone());
             let conn = builder
-                .serve_connection(TokioIo::new(stream), service)
+                .serve_connection(TokioIo::new(io), service)
                 .into_owned();
             let conn = graceful.watch(conn);
-            tokio::spawn(async move {
-                if let Err(e) = conn.await {
-                    tracing::debug!(%remote, error = %e, "connection ended with an error");
+            let task = tokio::spawn({
+                let activity = activity.clone();
+                async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(%remote, error = %e, "connection ended with an error");
+                    }
+                    activity.close();
                 }
             });
+            if let Some(timeout) = self.config.header_read_timeout {
+                // The watchdog lives in its own task so the connection's task never polls it.
+                tokio::spawn(async move {
+                    if crate::watchdog::expired(&activity, timeout).await {
+                        tracing::debug!(%remote, ?timeout, "closing an idle connection");
+                        task.abort();
+                    }
+                });
+            }
         }
 
         drop(self.listener);
@@ -478,107 +497,229 @@ impl<G: Gateway> Bound<G> {
     }
 }
 
+/// A copy of the request kept for customised gateway responses, which may map its headers and
+/// parameters (boxed: most APIs have none, and the request future carries it).
+struct Snapshot {
+    method: http::Method,
+    uri: http::Uri,
+    version: http::Version,
+    headers: http::HeaderMap,
+    /// The stage and path, once the stage is known.
+    stage_skip: Option<(usize, usize, PathIndex)>,
+}
+
+/// What the answer needs once the integration has run.
+struct Finish {
+    request_id: RequestId,
+    extended_id: ExtendedRequestId,
+    /// When the request arrived, when an exchange was built (an early hit never needs it).
+    received_at: Option<SystemTime>,
+    remote: SocketAddr,
+    method: Method,
+    /// The request's `Origin` and URI, when the API answers CORS and the request has one.
+    cors_probe: Option<Box<(http::HeaderValue, http::Uri)>>,
+    snapshot: Option<Box<Snapshot>>,
+    /// The answer has its request-id headers already.
+    ids_set: bool,
+    /// The connection counts the request as in progress until this drops.
+    _serving: crate::watchdog::Serving,
+}
+
 impl<G: Gateway> Inner<G> {
-    async fn handle(&self, req: http::Request<Incoming>, remote: SocketAddr) -> Response {
+    /// Answers one request. The synchronous part (ids, stage, the exchange) runs before the
+    /// future exists, which holds only the dispatch and what the answer needs afterwards:
+    /// hyper moves every request's future, so its size is paid per request.
+    fn handle(
+        self: &Arc<Self>,
+        req: http::Request<Incoming>,
+        remote: SocketAddr,
+        serving: crate::watchdog::Serving,
+    ) -> impl Future<Output = Result<Response, Infallible>> + Send + use<G> {
         let request_id = RequestId::from_headers(req.headers());
         let extended_id = ExtendedRequestId::new();
-        let received_at = SystemTime::now();
+        let mut received_at = None;
         let (parts, body) = req.into_parts();
         let method = Method::from_http(&parts.method);
-        let flavor = self.shared.flavor;
-        // Customised gateway responses may map request headers and parameters: keep a copy.
-        let snapshot = (!self.shared.gateway_responses.is_empty()).then(|| {
-            (
-                parts.method.clone(),
-                parts.uri.clone(),
-                parts.version,
-                parts.headers.clone(),
-            )
+        let mut snapshot = (!self.shared.gateway_responses.is_empty()).then(|| {
+            Box::new(Snapshot {
+                method: parts.method.clone(),
+                uri: parts.uri.clone(),
+                version: parts.version,
+                headers: parts.headers.clone(),
+                stage_skip: None,
+            })
         });
         // CORS headers go on every answer to an allowed origin, errors included.
         let cors_probe = if self.shared.cors_any {
             parts
                 .headers
                 .get(http::header::ORIGIN)
-                .map(|o| (o.clone(), parts.uri.clone()))
+                .map(|o| Box::new((o.clone(), parts.uri.clone())))
         } else {
             None
         };
-        let mut stage_skip = None;
-        // The request as generated code sees it; built a second time (body already gone) for a
-        // customised gateway response.
-        let exchange = |parts, body, path, skip, stage| Exchange {
-            parts,
-            body,
-            json: None,
-            path,
-            skip,
-            method,
-            stage,
+        // An early hit carries the request ids already.
+        let mut ids_set = false;
+        // The exchange to dispatch, or the answer already known (a refusal, an early hit).
+        let routed: Result<Exchange, Result<Response, GatewayError>> =
+            match PathIndex::parse(parts.uri.path()) {
+                Err(e) => Err(Err(GatewayError::new(
+                    ResponseType::BadRequest,
+                    e.to_string(),
+                ))),
+                Ok(path) => match self.select_stage(&path, parts.uri.path()) {
+                    None => Err(Err(GatewayError::no_route())),
+                    Some((stage, skip))
+                        if method == Method::Get
+                            && let Some(hit) = self.early_hit(
+                                &parts,
+                                &path,
+                                stage,
+                                skip,
+                                (&request_id, &extended_id),
+                            ) =>
+                    {
+                        ids_set = true;
+                        Err(Ok(hit))
+                    }
+                    Some((stage, skip)) => {
+                        if let Some(s) = &mut snapshot {
+                            s.stage_skip = Some((stage, skip, path.clone()));
+                        }
+                        let now = SystemTime::now();
+                        received_at = Some(now);
+                        Ok(Exchange {
+                            parts,
+                            body: BodyState::Unread(body),
+                            json: None,
+                            path,
+                            skip,
+                            method,
+                            stage,
+                            request_id,
+                            extended_id,
+                            remote,
+                            received_at: now,
+                            api_key: None,
+                            principal: None,
+                            shared: self.shared.clone(),
+                        })
+                    }
+                },
+            };
+        let finish = Finish {
             request_id,
             extended_id,
-            remote,
             received_at,
-            api_key: None,
-            principal: None,
-            shared: self.shared.clone(),
+            remote,
+            method,
+            cors_probe,
+            snapshot,
+            ids_set,
+            _serving: serving,
         };
+        let this = self.clone();
+        async move {
+            let result = match routed {
+                Ok(ex) => this.gateway.dispatch(ex).await,
+                Err(known) => known,
+            };
+            Ok(this.finish(result, finish))
+        }
+    }
 
-        let result = match PathIndex::parse(parts.uri.path()) {
-            Err(e) => Err(GatewayError::new(ResponseType::BadRequest, e.to_string())),
-            Ok(path) => match self.select_stage(&path, parts.uri.path()) {
-                None => Err(GatewayError::no_route()),
-                Some((stage, skip)) => {
-                    if snapshot.is_some() {
-                        stage_skip = Some((stage, skip, path.clone()));
-                    }
-                    let ex = exchange(parts, BodyState::Unread(body), path, skip, stage);
-                    self.gateway.dispatch(ex).await
-                }
-            },
-        };
+    /// A memory-cache hit for a GET, found before the request is dispatched: only on a
+    /// stage with a memory cache, for a route where nothing runs before the cache lookup
+    /// ([`crate::gateway::RouteSpec::plain`]). Skipping the exchange and the dispatch future
+    /// is most of what a hit costs beyond hyper (`BENCHMARKS.md`, response cache).
+    fn early_hit(
+        &self,
+        parts: &http::request::Parts,
+        path: &PathIndex,
+        stage: usize,
+        skip: usize,
+        ids: (&RequestId, &ExtendedRequestId),
+    ) -> Option<Response> {
+        let caches = &self.shared.caches;
+        if !caches.in_memory(stage) {
+            return None;
+        }
+        let segments = path.segments(parts.uri.path(), skip);
+        let route = G::route_of(Method::Get, segments.as_slice())?;
+        if !self.shared.routes.get(route)?.plain {
+            return None;
+        }
+        caches.early_hit(stage, route, &parts.headers, ids)
+    }
+
+    /// The answer: the integration's, or the gateway response for `e`; then request ids,
+    /// CORS headers, and no body for HEAD.
+    fn finish(&self, result: Result<Response, GatewayError>, f: Finish) -> Response {
+        let flavor = self.shared.flavor;
         let mut response = match result {
             Ok(r) => r,
             Err(e) => {
-                log_gateway_error(&e, request_id, flavor);
-                let custom = snapshot.and_then(|(m, uri, version, headers)| {
+                log_gateway_error(&e, f.request_id, flavor);
+                let custom = f.snapshot.and_then(|snapshot| {
+                    let Snapshot {
+                        method,
+                        uri,
+                        version,
+                        headers,
+                        stage_skip,
+                    } = *snapshot;
                     let (stage, skip, path) = stage_skip.unwrap_or((0, 0, PathIndex::default()));
                     let mut parts = http::Request::new(()).into_parts().0;
-                    parts.method = m;
+                    parts.method = method;
                     parts.uri = uri;
                     parts.version = version;
                     parts.headers = headers;
-                    let shadow = exchange(
+                    // The request as a customised response's mapping sees it (body gone).
+                    let shadow = Exchange {
                         parts,
-                        BodyState::Read(bytes::Bytes::new()),
+                        body: BodyState::Read(bytes::Bytes::new()),
+                        json: None,
                         path,
                         skip,
+                        method: f.method,
                         stage,
-                    );
+                        request_id: f.request_id,
+                        extended_id: f.extended_id,
+                        remote: f.remote,
+                        received_at: f.received_at.unwrap_or_else(SystemTime::now),
+                        api_key: None,
+                        principal: None,
+                        shared: self.shared.clone(),
+                    };
                     crate::mapping::custom_for(&shadow, &e, flavor)
                 });
                 custom.unwrap_or_else(|| e.into_response(flavor))
             }
         };
-        response.headers_mut().insert(
-            &crate::request_id::REQUEST_ID_HEADER,
-            request_id.header_value(),
-        );
-        if flavor == Flavor::Rest {
-            response.headers_mut().insert(
-                &crate::request_id::EXTENDED_ID_HEADER,
-                extended_id.header_value(),
+        if !f.ids_set {
+            let headers = response.headers_mut();
+            headers.insert(
+                &crate::request_id::REQUEST_ID_HEADER,
+                f.request_id.header_value(),
             );
+            if flavor == Flavor::Rest {
+                headers.insert(
+                    &crate::request_id::EXTENDED_ID_HEADER,
+                    f.extended_id.header_value(),
+                );
+            }
         }
-        if let Some((origin, uri)) = cors_probe
+        if let Some(probe) = f.cors_probe
             && !response
                 .headers()
                 .contains_key(http::header::ACCESS_CONTROL_ALLOW_ORIGIN)
-            && let Some(cors) = self.cors_for(method, &uri)
         {
-            cors.decorate(&origin, response.headers_mut());
+            let (origin, uri) = *probe;
+            if let Some(cors) = self.cors_for(f.method, &uri) {
+                cors.decorate(&origin, response.headers_mut());
+            }
         }
-        if method == Method::Head {
+        if f.method == Method::Head {
             strip_body(&mut response);
         }
         response

@@ -109,6 +109,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -121,6 +122,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
             scopes: &["pets:read"],
         },
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "ANY",
@@ -136,6 +138,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
 ];
 static __TOLLGATE_MOCK_1: ::tollgate::__codegen::MockSpec = ::tollgate::__codegen::MockSpec {
@@ -240,43 +243,48 @@ impl<H: Http> ::tollgate::__codegen::Gateway for HttpApi<H> {
             _ => ::core::option::Option::None,
         }
     }
-    #[allow(unused_braces)]
-    async fn dispatch(
+    #[allow(unused_braces, unused_mut)]
+    fn dispatch(
         &self,
-        ex: ::tollgate::__codegen::Exchange,
-    ) -> ::core::result::Result<
-        ::tollgate::__codegen::Response,
-        ::tollgate::__codegen::GatewayError,
-    > {
+        mut ex: ::tollgate::__codegen::Exchange,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ::tollgate::__codegen::Response,
+            ::tollgate::__codegen::GatewayError,
+        >,
+    > + ::core::marker::Send {
         let route: ::core::option::Option<usize> = {
             let segments = ex.segments();
             Self::route_of(ex.method(), segments.as_slice())
         };
-        match route {
-            ::core::option::Option::Some(__n) if __n >= 3usize => {
-                ::core::result::Result::Ok(
-                    ex.preflight(&__TOLLGATE_PREFLIGHT[__n - 3usize]),
-                )
-            }
-            ::core::option::Option::Some(0usize) => {
-                let id = ex.param::<::std::string::String>("id", 1usize)?;
-                {
-                    let request = ex.into_request(&__TOLLGATE_ROUTES[0usize]).await?;
-                    ::tollgate::__codegen::handler_response(
-                        self.handlers.get_pet(request, id).await,
+        async move {
+            match route {
+                ::core::option::Option::Some(__n) if __n >= 3usize => {
+                    ::core::result::Result::Ok(
+                        ex.preflight(&__TOLLGATE_PREFLIGHT[__n - 3usize]),
                     )
                 }
-            }
-            ::core::option::Option::Some(1usize) => {
-                let mut ex = ex;
-                ex.authorize(1usize).await?;
-                { ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_1)) }
-            }
-            ::core::option::Option::Some(2usize) => ex.forward(&__TOLLGATE_PROXY_2).await,
-            _ => {
-                ::core::result::Result::Err(
-                    ::tollgate::__codegen::GatewayError::no_route(),
-                )
+                ::core::option::Option::Some(0usize) => {
+                    let id = ex.param::<::std::string::String>("id", 1usize)?;
+                    {
+                        let request = ex.into_request(&__TOLLGATE_ROUTES[0usize]).await?;
+                        ::tollgate::__codegen::handler_response(
+                            self.handlers.get_pet(request, id).await,
+                        )
+                    }
+                }
+                ::core::option::Option::Some(1usize) => {
+                    ex.authorize(1usize).await?;
+                    { ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_1)) }
+                }
+                ::core::option::Option::Some(2usize) => {
+                    ex.forward(&__TOLLGATE_PROXY_2).await
+                }
+                _ => {
+                    ::core::result::Result::Err(
+                        ::tollgate::__codegen::GatewayError::no_route(),
+                    )
+                }
             }
         }
     }

@@ -132,6 +132,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -141,6 +142,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -150,6 +152,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -159,6 +162,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -168,6 +172,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -177,6 +182,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -186,6 +192,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
 ];
 static __TOLLGATE_MOCK_0: ::tollgate::__codegen::MockSpec = ::tollgate::__codegen::MockSpec {
@@ -437,93 +444,93 @@ impl<H: Keys> ::tollgate::__codegen::Gateway for KeysApi<H> {
             _ => ::core::option::Option::None,
         }
     }
-    #[allow(unused_braces)]
-    async fn dispatch(
+    #[allow(unused_braces, unused_mut)]
+    fn dispatch(
         &self,
-        ex: ::tollgate::__codegen::Exchange,
-    ) -> ::core::result::Result<
-        ::tollgate::__codegen::Response,
-        ::tollgate::__codegen::GatewayError,
-    > {
+        mut ex: ::tollgate::__codegen::Exchange,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ::tollgate::__codegen::Response,
+            ::tollgate::__codegen::GatewayError,
+        >,
+    > + ::core::marker::Send {
         let route: ::core::option::Option<usize> = {
             let segments = ex.segments();
             Self::route_of(ex.method(), segments.as_slice())
         };
-        match route {
-            ::core::option::Option::Some(0usize) => {
-                ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_0))
-            }
-            ::core::option::Option::Some(1usize) => {
-                let mut ex = ex;
-                let __rate = ex.admit(1usize).await?;
-                let __result: ::core::result::Result<
-                    ::tollgate::__codegen::Response,
-                    ::tollgate::__codegen::GatewayError,
-                > = { ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_1)) };
-                __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
-            }
-            ::core::option::Option::Some(2usize) => {
-                let mut ex = ex;
-                let __rate = ex.admit(2usize).await?;
-                let __result: ::core::result::Result<
-                    ::tollgate::__codegen::Response,
-                    ::tollgate::__codegen::GatewayError,
-                > = { ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_2)) };
-                __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
-            }
-            ::core::option::Option::Some(3usize) => {
-                let mut ex = ex;
-                let __rate = ex.admit(3usize).await?;
-                let __result: ::core::result::Result<
-                    ::tollgate::__codegen::Response,
-                    ::tollgate::__codegen::GatewayError,
-                > = { ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_3)) };
-                __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
-            }
-            ::core::option::Option::Some(4usize) => {
-                let mut ex = ex;
-                let __rate = ex.admit(4usize).await?;
-                let __result: ::core::result::Result<
-                    ::tollgate::__codegen::Response,
-                    ::tollgate::__codegen::GatewayError,
-                > = { ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_4)) };
-                __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
-            }
-            ::core::option::Option::Some(5usize) => {
-                let mut ex = ex;
-                let __rate = ex.admit(5usize).await?;
-                let __result: ::core::result::Result<
-                    ::tollgate::__codegen::Response,
-                    ::tollgate::__codegen::GatewayError,
-                > = {
-                    {
-                        let request = ex.into_request(&__TOLLGATE_ROUTES[5usize]).await?;
-                        ::tollgate::__codegen::handler_response(
-                            self.handlers.whoami(request).await,
-                        )
-                    }
-                };
-                __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
-            }
-            ::core::option::Option::Some(6usize) => {
-                let mut ex = ex;
-                let __rate = ex.admit(6usize).await?;
-                let __result: ::core::result::Result<
-                    ::tollgate::__codegen::Response,
-                    ::tollgate::__codegen::GatewayError,
-                > = {
-                    ex.mock_template(
-                            &__TOLLGATE_MOCK_TEMPLATE_6,
-                            &__TOLLGATE_ROUTES[6usize],
-                        )
-                        .await
-                };
-                __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
-            }
-            _ => {
-                ::core::result::Result::Err(
-                    ::tollgate::__codegen::GatewayError::no_route(),
-                )
+        async move {
+            match route {
+                ::core::option::Option::Some(0usize) => {
+                    ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_0))
+                }
+                ::core::option::Option::Some(1usize) => {
+                    let __rate = ex.admit(1usize).await?;
+                    let __result: ::core::result::Result<
+                        ::tollgate::__codegen::Response,
+                        ::tollgate::__codegen::GatewayError,
+                    > = { ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_1)) };
+                    __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
+                }
+                ::core::option::Option::Some(2usize) => {
+                    let __rate = ex.admit(2usize).await?;
+                    let __result: ::core::result::Result<
+                        ::tollgate::__codegen::Response,
+                        ::tollgate::__codegen::GatewayError,
+                    > = { ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_2)) };
+                    __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
+                }
+                ::core::option::Option::Some(3usize) => {
+                    let __rate = ex.admit(3usize).await?;
+                    let __result: ::core::result::Result<
+                        ::tollgate::__codegen::Response,
+                        ::tollgate::__codegen::GatewayError,
+                    > = { ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_3)) };
+                    __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
+                }
+                ::core::option::Option::Some(4usize) => {
+                    let __rate = ex.admit(4usize).await?;
+                    let __result: ::core::result::Result<
+                        ::tollgate::__codegen::Response,
+                        ::tollgate::__codegen::GatewayError,
+                    > = { ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_4)) };
+                    __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
+                }
+                ::core::option::Option::Some(5usize) => {
+                    let __rate = ex.admit(5usize).await?;
+                    let __result: ::core::result::Result<
+                        ::tollgate::__codegen::Response,
+                        ::tollgate::__codegen::GatewayError,
+                    > = {
+                        {
+                            let request = ex
+                                .into_request(&__TOLLGATE_ROUTES[5usize])
+                                .await?;
+                            ::tollgate::__codegen::handler_response(
+                                self.handlers.whoami(request).await,
+                            )
+                        }
+                    };
+                    __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
+                }
+                ::core::option::Option::Some(6usize) => {
+                    let __rate = ex.admit(6usize).await?;
+                    let __result: ::core::result::Result<
+                        ::tollgate::__codegen::Response,
+                        ::tollgate::__codegen::GatewayError,
+                    > = {
+                        ex.mock_template(
+                                &__TOLLGATE_MOCK_TEMPLATE_6,
+                                &__TOLLGATE_ROUTES[6usize],
+                            )
+                            .await
+                    };
+                    __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
+                }
+                _ => {
+                    ::core::result::Result::Err(
+                        ::tollgate::__codegen::GatewayError::no_route(),
+                    )
+                }
             }
         }
     }

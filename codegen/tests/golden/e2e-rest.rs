@@ -133,6 +133,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -142,6 +143,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -151,6 +153,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -166,6 +169,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "DELETE",
@@ -181,6 +185,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -196,6 +201,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -205,6 +211,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "ANY",
@@ -214,6 +221,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -223,6 +231,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "ANY",
@@ -238,6 +247,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -258,6 +268,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
 ];
 static __TOLLGATE_MOCK_0: ::tollgate::__codegen::MockSpec = ::tollgate::__codegen::MockSpec {
@@ -388,78 +399,84 @@ impl<H: Rest> ::tollgate::__codegen::Gateway for RestApi<H> {
             _ => ::core::option::Option::None,
         }
     }
-    #[allow(unused_braces)]
-    async fn dispatch(
+    #[allow(unused_braces, unused_mut)]
+    fn dispatch(
         &self,
-        ex: ::tollgate::__codegen::Exchange,
-    ) -> ::core::result::Result<
-        ::tollgate::__codegen::Response,
-        ::tollgate::__codegen::GatewayError,
-    > {
+        mut ex: ::tollgate::__codegen::Exchange,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ::tollgate::__codegen::Response,
+            ::tollgate::__codegen::GatewayError,
+        >,
+    > + ::core::marker::Send {
         let route: ::core::option::Option<usize> = {
             let segments = ex.segments();
             Self::route_of(ex.method(), segments.as_slice())
         };
-        match route {
-            ::core::option::Option::Some(0usize) => {
-                ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_0))
-            }
-            ::core::option::Option::Some(1usize) => {
-                let request = ex.into_request(&__TOLLGATE_ROUTES[1usize]).await?;
-                ::tollgate::__codegen::handler_response(
-                    self.handlers.list_items(request).await,
-                )
-            }
-            ::core::option::Option::Some(2usize) => {
-                ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_2))
-            }
-            ::core::option::Option::Some(3usize) => {
-                let id = ex.param::<u32>("id", 1usize)?;
-                {
-                    let request = ex.into_request(&__TOLLGATE_ROUTES[3usize]).await?;
+        async move {
+            match route {
+                ::core::option::Option::Some(0usize) => {
+                    ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_0))
+                }
+                ::core::option::Option::Some(1usize) => {
+                    let request = ex.into_request(&__TOLLGATE_ROUTES[1usize]).await?;
                     ::tollgate::__codegen::handler_response(
-                        self.handlers.get_item(request, id).await,
+                        self.handlers.list_items(request).await,
                     )
                 }
-            }
-            ::core::option::Option::Some(4usize) => {
-                let id = ex.param::<u32>("id", 1usize)?;
-                {
-                    let request = ex.into_request(&__TOLLGATE_ROUTES[4usize]).await?;
+                ::core::option::Option::Some(2usize) => {
+                    ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_2))
+                }
+                ::core::option::Option::Some(3usize) => {
+                    let id = ex.param::<u32>("id", 1usize)?;
+                    {
+                        let request = ex.into_request(&__TOLLGATE_ROUTES[3usize]).await?;
+                        ::tollgate::__codegen::handler_response(
+                            self.handlers.get_item(request, id).await,
+                        )
+                    }
+                }
+                ::core::option::Option::Some(4usize) => {
+                    let id = ex.param::<u32>("id", 1usize)?;
+                    {
+                        let request = ex.into_request(&__TOLLGATE_ROUTES[4usize]).await?;
+                        ::tollgate::__codegen::handler_response(
+                            self.handlers.fail(request, id).await,
+                        )
+                    }
+                }
+                ::core::option::Option::Some(5usize) => {
+                    let path = ex.greedy_param(1usize);
+                    {
+                        let request = ex.into_request(&__TOLLGATE_ROUTES[5usize]).await?;
+                        ::tollgate::__codegen::handler_response(
+                            self.handlers.file(request, path).await,
+                        )
+                    }
+                }
+                ::core::option::Option::Some(6usize) => {
+                    ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_6))
+                }
+                ::core::option::Option::Some(7usize) => {
+                    let request = ex.into_request(&__TOLLGATE_ROUTES[7usize]).await?;
                     ::tollgate::__codegen::handler_response(
-                        self.handlers.fail(request, id).await,
+                        self.handlers.echo(request).await,
                     )
                 }
-            }
-            ::core::option::Option::Some(5usize) => {
-                let path = ex.greedy_param(1usize);
-                {
-                    let request = ex.into_request(&__TOLLGATE_ROUTES[5usize]).await?;
-                    ::tollgate::__codegen::handler_response(
-                        self.handlers.file(request, path).await,
+                ::core::option::Option::Some(8usize) => {
+                    ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_8))
+                }
+                ::core::option::Option::Some(9usize) => {
+                    ex.forward(&__TOLLGATE_PROXY_9).await
+                }
+                ::core::option::Option::Some(10usize) => {
+                    ex.forward(&__TOLLGATE_PROXY_10).await
+                }
+                _ => {
+                    ::core::result::Result::Err(
+                        ::tollgate::__codegen::GatewayError::no_route(),
                     )
                 }
-            }
-            ::core::option::Option::Some(6usize) => {
-                ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_6))
-            }
-            ::core::option::Option::Some(7usize) => {
-                let request = ex.into_request(&__TOLLGATE_ROUTES[7usize]).await?;
-                ::tollgate::__codegen::handler_response(
-                    self.handlers.echo(request).await,
-                )
-            }
-            ::core::option::Option::Some(8usize) => {
-                ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_8))
-            }
-            ::core::option::Option::Some(9usize) => ex.forward(&__TOLLGATE_PROXY_9).await,
-            ::core::option::Option::Some(10usize) => {
-                ex.forward(&__TOLLGATE_PROXY_10).await
-            }
-            _ => {
-                ::core::result::Result::Err(
-                    ::tollgate::__codegen::GatewayError::no_route(),
-                )
             }
         }
     }

@@ -89,6 +89,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -104,6 +105,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -113,6 +115,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -122,6 +125,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -131,6 +135,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -140,6 +145,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -149,6 +155,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -158,6 +165,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -167,6 +175,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -176,6 +185,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -191,6 +201,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -200,6 +211,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -209,6 +221,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
 ];
 static __TOLLGATE_HTTP_0: ::tollgate::__codegen::HttpSpec = ::tollgate::__codegen::HttpSpec {
@@ -1397,68 +1410,82 @@ impl<H: Templates> ::tollgate::__codegen::Gateway for TemplatesApi<H> {
             _ => ::core::option::Option::None,
         }
     }
-    #[allow(unused_braces)]
-    async fn dispatch(
+    #[allow(unused_braces, unused_mut)]
+    fn dispatch(
         &self,
-        ex: ::tollgate::__codegen::Exchange,
-    ) -> ::core::result::Result<
-        ::tollgate::__codegen::Response,
-        ::tollgate::__codegen::GatewayError,
-    > {
+        mut ex: ::tollgate::__codegen::Exchange,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ::tollgate::__codegen::Response,
+            ::tollgate::__codegen::GatewayError,
+        >,
+    > + ::core::marker::Send {
         let route: ::core::option::Option<usize> = {
             let segments = ex.segments();
             Self::route_of(ex.method(), segments.as_slice())
         };
-        match route {
-            ::core::option::Option::Some(0usize) => {
-                ex.http_integration(&__TOLLGATE_HTTP_0, &__TOLLGATE_ROUTES[0usize]).await
-            }
-            ::core::option::Option::Some(1usize) => {
-                ex.http_integration(&__TOLLGATE_HTTP_1, &__TOLLGATE_ROUTES[1usize]).await
-            }
-            ::core::option::Option::Some(2usize) => {
-                ex.http_integration(&__TOLLGATE_HTTP_2, &__TOLLGATE_ROUTES[2usize]).await
-            }
-            ::core::option::Option::Some(3usize) => {
-                ex.http_integration(&__TOLLGATE_HTTP_3, &__TOLLGATE_ROUTES[3usize]).await
-            }
-            ::core::option::Option::Some(4usize) => {
-                ex.http_integration(&__TOLLGATE_HTTP_4, &__TOLLGATE_ROUTES[4usize]).await
-            }
-            ::core::option::Option::Some(5usize) => {
-                ex.http_integration(&__TOLLGATE_HTTP_5, &__TOLLGATE_ROUTES[5usize]).await
-            }
-            ::core::option::Option::Some(6usize) => {
-                ex.http_integration(&__TOLLGATE_HTTP_6, &__TOLLGATE_ROUTES[6usize]).await
-            }
-            ::core::option::Option::Some(7usize) => {
-                ex.http_integration(&__TOLLGATE_HTTP_7, &__TOLLGATE_ROUTES[7usize]).await
-            }
-            ::core::option::Option::Some(8usize) => {
-                ex.http_integration(&__TOLLGATE_HTTP_8, &__TOLLGATE_ROUTES[8usize]).await
-            }
-            ::core::option::Option::Some(9usize) => {
-                ex.http_integration(&__TOLLGATE_HTTP_9, &__TOLLGATE_ROUTES[9usize]).await
-            }
-            ::core::option::Option::Some(10usize) => {
-                ex.http_integration(&__TOLLGATE_HTTP_10, &__TOLLGATE_ROUTES[10usize])
-                    .await
-            }
-            ::core::option::Option::Some(11usize) => {
-                ex.http_integration(&__TOLLGATE_HTTP_11, &__TOLLGATE_ROUTES[11usize])
-                    .await
-            }
-            ::core::option::Option::Some(12usize) => {
-                ex.mock_template(
-                        &__TOLLGATE_MOCK_TEMPLATE_12,
-                        &__TOLLGATE_ROUTES[12usize],
+        async move {
+            match route {
+                ::core::option::Option::Some(0usize) => {
+                    ex.http_integration(&__TOLLGATE_HTTP_0, &__TOLLGATE_ROUTES[0usize])
+                        .await
+                }
+                ::core::option::Option::Some(1usize) => {
+                    ex.http_integration(&__TOLLGATE_HTTP_1, &__TOLLGATE_ROUTES[1usize])
+                        .await
+                }
+                ::core::option::Option::Some(2usize) => {
+                    ex.http_integration(&__TOLLGATE_HTTP_2, &__TOLLGATE_ROUTES[2usize])
+                        .await
+                }
+                ::core::option::Option::Some(3usize) => {
+                    ex.http_integration(&__TOLLGATE_HTTP_3, &__TOLLGATE_ROUTES[3usize])
+                        .await
+                }
+                ::core::option::Option::Some(4usize) => {
+                    ex.http_integration(&__TOLLGATE_HTTP_4, &__TOLLGATE_ROUTES[4usize])
+                        .await
+                }
+                ::core::option::Option::Some(5usize) => {
+                    ex.http_integration(&__TOLLGATE_HTTP_5, &__TOLLGATE_ROUTES[5usize])
+                        .await
+                }
+                ::core::option::Option::Some(6usize) => {
+                    ex.http_integration(&__TOLLGATE_HTTP_6, &__TOLLGATE_ROUTES[6usize])
+                        .await
+                }
+                ::core::option::Option::Some(7usize) => {
+                    ex.http_integration(&__TOLLGATE_HTTP_7, &__TOLLGATE_ROUTES[7usize])
+                        .await
+                }
+                ::core::option::Option::Some(8usize) => {
+                    ex.http_integration(&__TOLLGATE_HTTP_8, &__TOLLGATE_ROUTES[8usize])
+                        .await
+                }
+                ::core::option::Option::Some(9usize) => {
+                    ex.http_integration(&__TOLLGATE_HTTP_9, &__TOLLGATE_ROUTES[9usize])
+                        .await
+                }
+                ::core::option::Option::Some(10usize) => {
+                    ex.http_integration(&__TOLLGATE_HTTP_10, &__TOLLGATE_ROUTES[10usize])
+                        .await
+                }
+                ::core::option::Option::Some(11usize) => {
+                    ex.http_integration(&__TOLLGATE_HTTP_11, &__TOLLGATE_ROUTES[11usize])
+                        .await
+                }
+                ::core::option::Option::Some(12usize) => {
+                    ex.mock_template(
+                            &__TOLLGATE_MOCK_TEMPLATE_12,
+                            &__TOLLGATE_ROUTES[12usize],
+                        )
+                        .await
+                }
+                _ => {
+                    ::core::result::Result::Err(
+                        ::tollgate::__codegen::GatewayError::no_route(),
                     )
-                    .await
-            }
-            _ => {
-                ::core::result::Result::Err(
-                    ::tollgate::__codegen::GatewayError::no_route(),
-                )
+                }
             }
         }
     }

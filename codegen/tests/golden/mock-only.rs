@@ -89,6 +89,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "HEAD",
@@ -98,6 +99,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
 ];
 static __TOLLGATE_MOCK_0: ::tollgate::__codegen::MockSpec = ::tollgate::__codegen::MockSpec {
@@ -149,29 +151,33 @@ impl<H: Health> ::tollgate::__codegen::Gateway for HealthApi<H> {
             _ => ::core::option::Option::None,
         }
     }
-    #[allow(unused_braces)]
-    async fn dispatch(
+    #[allow(unused_braces, unused_mut)]
+    fn dispatch(
         &self,
-        ex: ::tollgate::__codegen::Exchange,
-    ) -> ::core::result::Result<
-        ::tollgate::__codegen::Response,
-        ::tollgate::__codegen::GatewayError,
-    > {
+        mut ex: ::tollgate::__codegen::Exchange,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ::tollgate::__codegen::Response,
+            ::tollgate::__codegen::GatewayError,
+        >,
+    > + ::core::marker::Send {
         let route: ::core::option::Option<usize> = {
             let segments = ex.segments();
             Self::route_of(ex.method(), segments.as_slice())
         };
-        match route {
-            ::core::option::Option::Some(0usize) => {
-                ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_0))
-            }
-            ::core::option::Option::Some(1usize) => {
-                ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_1))
-            }
-            _ => {
-                ::core::result::Result::Err(
-                    ::tollgate::__codegen::GatewayError::no_route(),
-                )
+        async move {
+            match route {
+                ::core::option::Option::Some(0usize) => {
+                    ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_0))
+                }
+                ::core::option::Option::Some(1usize) => {
+                    ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_1))
+                }
+                _ => {
+                    ::core::result::Result::Err(
+                        ::tollgate::__codegen::GatewayError::no_route(),
+                    )
+                }
             }
         }
     }

@@ -179,6 +179,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "POST",
@@ -188,6 +189,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -203,6 +205,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -212,6 +215,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -221,6 +225,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "GET",
@@ -230,6 +235,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
     ::tollgate::__codegen::RouteSpec {
         method: "ANY",
@@ -245,6 +251,7 @@ const __TOLLGATE_ROUTES: &[::tollgate::__codegen::RouteSpec] = &[
         cache: ::core::option::Option::None,
         auth: ::tollgate::__codegen::RouteAuthSpec::None,
         cors: ::core::option::Option::None,
+        plain: false,
     },
 ];
 static __TOLLGATE_MOCK_3: ::tollgate::__codegen::MockSpec = ::tollgate::__codegen::MockSpec {
@@ -857,67 +864,74 @@ impl<H: Petstore> ::tollgate::__codegen::Gateway for PetstoreApi<H> {
             _ => ::core::option::Option::None,
         }
     }
-    #[allow(unused_braces)]
-    async fn dispatch(
+    #[allow(unused_braces, unused_mut)]
+    fn dispatch(
         &self,
-        ex: ::tollgate::__codegen::Exchange,
-    ) -> ::core::result::Result<
-        ::tollgate::__codegen::Response,
-        ::tollgate::__codegen::GatewayError,
-    > {
+        mut ex: ::tollgate::__codegen::Exchange,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ::tollgate::__codegen::Response,
+            ::tollgate::__codegen::GatewayError,
+        >,
+    > + ::core::marker::Send {
         let route: ::core::option::Option<usize> = {
             let segments = ex.segments();
             Self::route_of(ex.method(), segments.as_slice())
         };
-        match route {
-            ::core::option::Option::Some(0usize) => {
-                let request = ex.into_request(&__TOLLGATE_ROUTES[0usize]).await?;
-                ::tollgate::__codegen::handler_response(
-                    self.handlers.list_pets(request).await,
-                )
-            }
-            ::core::option::Option::Some(1usize) => {
-                let mut ex = ex;
-                let body: models::NewPet = ex
-                    .validated_body(&__TOLLGATE_VALIDATION_1)
-                    .await?;
-                {
-                    let request = ex.into_request(&__TOLLGATE_ROUTES[1usize]).await?;
+        async move {
+            match route {
+                ::core::option::Option::Some(0usize) => {
+                    let request = ex.into_request(&__TOLLGATE_ROUTES[0usize]).await?;
                     ::tollgate::__codegen::handler_response(
-                        self.handlers.create_pet(request, body).await,
+                        self.handlers.list_pets(request).await,
                     )
                 }
-            }
-            ::core::option::Option::Some(2usize) => {
-                let pet_id = ex.param::<::std::string::String>("petId", 1usize)?;
-                {
-                    let request = ex.into_request(&__TOLLGATE_ROUTES[2usize]).await?;
-                    ::tollgate::__codegen::handler_response(
-                        self.handlers.get_pet(request, pet_id).await,
+                ::core::option::Option::Some(1usize) => {
+                    let body: models::NewPet = ex
+                        .validated_body(&__TOLLGATE_VALIDATION_1)
+                        .await?;
+                    {
+                        let request = ex.into_request(&__TOLLGATE_ROUTES[1usize]).await?;
+                        ::tollgate::__codegen::handler_response(
+                            self.handlers.create_pet(request, body).await,
+                        )
+                    }
+                }
+                ::core::option::Option::Some(2usize) => {
+                    let pet_id = ex.param::<::std::string::String>("petId", 1usize)?;
+                    {
+                        let request = ex.into_request(&__TOLLGATE_ROUTES[2usize]).await?;
+                        ::tollgate::__codegen::handler_response(
+                            self.handlers.get_pet(request, pet_id).await,
+                        )
+                    }
+                }
+                ::core::option::Option::Some(3usize) => {
+                    let __rate = ex.admit(3usize).await?;
+                    let __result: ::core::result::Result<
+                        ::tollgate::__codegen::Response,
+                        ::tollgate::__codegen::GatewayError,
+                    > = { ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_3)) };
+                    __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
+                }
+                ::core::option::Option::Some(4usize) => {
+                    ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_4))
+                }
+                ::core::option::Option::Some(5usize) => {
+                    ex.mock_template(
+                            &__TOLLGATE_MOCK_TEMPLATE_5,
+                            &__TOLLGATE_ROUTES[5usize],
+                        )
+                        .await
+                }
+                ::core::option::Option::Some(6usize) => {
+                    ex.forward(&__TOLLGATE_PROXY_6).await
+                }
+                _ => {
+                    ::core::result::Result::Err(
+                        ::tollgate::__codegen::GatewayError::no_route(),
                     )
                 }
-            }
-            ::core::option::Option::Some(3usize) => {
-                let mut ex = ex;
-                let __rate = ex.admit(3usize).await?;
-                let __result: ::core::result::Result<
-                    ::tollgate::__codegen::Response,
-                    ::tollgate::__codegen::GatewayError,
-                > = { ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_3)) };
-                __result.map(|r| ::tollgate::__codegen::with_rate_limit(r, __rate))
-            }
-            ::core::option::Option::Some(4usize) => {
-                ::core::result::Result::Ok(ex.mock(&__TOLLGATE_MOCK_4))
-            }
-            ::core::option::Option::Some(5usize) => {
-                ex.mock_template(&__TOLLGATE_MOCK_TEMPLATE_5, &__TOLLGATE_ROUTES[5usize])
-                    .await
-            }
-            ::core::option::Option::Some(6usize) => ex.forward(&__TOLLGATE_PROXY_6).await,
-            _ => {
-                ::core::result::Result::Err(
-                    ::tollgate::__codegen::GatewayError::no_route(),
-                )
             }
         }
     }

@@ -111,6 +111,17 @@ async fn a_second_get_is_a_hit_and_path_and_query_are_not_in_the_key() {
         );
     }
     assert_eq!(s.handlers.calls(), 1, "one integration call for four GETs");
+    // A hit answered before dispatch (nothing runs before this route's cache) carries the same
+    // ids as any answer: the client's own request id, a fresh extended id.
+    let mine = "C0FFEE00-1234-4abc-8def-0123456789AB";
+    let r = s.get("/test/counter", &[("x-amzn-RequestId", mine)]).await;
+    assert_eq!(cache(&r), Some("hit"));
+    assert_eq!(
+        r.header("x-amzn-requestid"),
+        Some(&*mine.to_ascii_lowercase())
+    );
+    assert_eq!(r.header("x-amz-apigw-id").map(str::len), Some(16));
+    assert_eq!(r.header("x-from"), Some("handler"));
     // A query parameter that is not a cache key does not make another entry.
     let r = s.get("/test/counter?page=2", &[]).await;
     assert_eq!((cache(&r), call(&r)), (Some("hit"), 1));
