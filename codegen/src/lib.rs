@@ -230,6 +230,13 @@ pub struct HandlerSignature {
     pub body: Option<proc_macro2::TokenStream>,
 }
 
+/// How generated code turns a KDL name into a Rust argument or module name: `petId` →
+/// `pet_id`, `pet-id` → `pet_id`, with a leading `_` when the result would be empty or start
+/// with a digit. The attribute macros use it too, so both doors name things alike.
+pub fn snake_case(s: &str) -> String {
+    api::snake_case(s)
+}
+
 /// Generates the API module's items for a checked API as tokens, unformatted: the entry for
 /// front ends that emit code themselves (the `#[tollgate::api]` macro), `&ir::Api → TokenStream`.
 pub fn generate_tokens(api: &ir::Api) -> Result<Generated, Error> {

@@ -126,28 +126,10 @@ pub(crate) fn scalar_like(ty: &Type) -> bool {
     })
 }
 
-/// `petId` → `pet_id`, `pet-id` → `pet_id` (how path parameters name Rust arguments).
+/// `petId` → `pet_id`, `pet-id` → `pet_id`: how path parameters name Rust arguments — code
+/// generation's rule, so a macro API and its KDL twin name them alike.
 pub(crate) fn snake_case(s: &str) -> String {
-    let mut out = String::new();
-    let mut prev_lower = false;
-    for c in s.chars() {
-        if c.is_ascii_uppercase() {
-            if prev_lower {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-            prev_lower = false;
-        } else if c.is_ascii_alphanumeric() {
-            out.push(c);
-            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        } else {
-            if !out.ends_with('_') {
-                out.push('_');
-            }
-            prev_lower = false;
-        }
-    }
-    out
+    tollgate_codegen::snake_case(s)
 }
 
 pub(crate) fn type_text(ty: &Type) -> String {
