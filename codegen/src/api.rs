@@ -61,16 +61,21 @@ enum ParamKind {
     Greedy(usize),
 }
 
-pub(crate) fn generate(api: &Api, models: &Models<'_>) -> TokenStream {
-    let names = Names::of(api);
-    let handlers = handler_fns(api);
+/// The Rust types of the API's models, named after them.
+fn model_types(api: &Api, models: &Models<'_>) -> crate::types::ModelTypes {
     let named_roots: Vec<(String, NodeId)> = api
         .models
         .iter()
         .zip(models.roots)
         .map(|(m, r)| (m.name.value.clone(), *r))
         .collect();
-    let model_types = crate::types::model_types(models.set, &named_roots);
+    crate::types::model_types(models.set, &named_roots)
+}
+
+pub(crate) fn generate(api: &Api, models: &Models<'_>) -> TokenStream {
+    let names = Names::of(api);
+    let handlers = handler_fns(api);
+    let model_types = model_types(api, models);
     let model_module = &model_types.module;
     let trait_tokens = handler_trait(api, &names, &handlers, &model_types.types);
     let mut templates = crate::mapping::Templates::default();
@@ -452,13 +457,7 @@ fn validation(api: &Api, models: &Models<'_>) -> TokenStream {
 /// The signature of every handler method of the generated trait, in trait order (what
 /// [`crate::generate_tokens`] reports so front ends can implement the trait).
 pub(crate) fn signatures(api: &Api, models: &Models<'_>) -> Vec<crate::HandlerSignature> {
-    let named_roots: Vec<(String, NodeId)> = api
-        .models
-        .iter()
-        .zip(models.roots)
-        .map(|(m, r)| (m.name.value.clone(), *r))
-        .collect();
-    let model_types = crate::types::model_types(models.set, &named_roots);
+    let model_types = model_types(api, models);
     handler_fns(api)
         .into_iter()
         .map(|h| crate::HandlerSignature {
