@@ -251,14 +251,53 @@ impl Stats {
     }
 }
 
-/// One stage's cache in this process: size-bounded (bytes), least recently used out first.
+/// Moka's cache of one stage: size-bounded (bytes), least recently used out first.
 type MemoryCache = moka::sync::Cache<Bytes, Arc<Entry>, foldhash::fast::RandomState>;
+
+/// One stage's cache in this process: moka holds the entries; in front of it, the entry of
+/// each route answered before dispatch ([`crate::gateway::RouteSpec::plain`], key without
+/// parameters) sits in a slot of its own, so such a hit hashes no key and takes no lock.
+///
+/// The slots only mirror moka: a store fills the slot of its key, moka's removal listener
+/// empties it (capacity, expiry, replacement), a flush empties all. Hits through a slot touch
+/// moka every [`TOUCH_EVERY`]th time, so a hot entry stays recently used for the LRU.
+#[derive(Debug)]
+pub(crate) struct MemoryStage {
+    cache: MemoryCache,
+    slots: Arc<Slots>,
+}
+
+/// The slot of every early-answered route of a stage, by route index.
+#[derive(Debug, Default)]
+struct Slots(Box<[Option<Slot>]>);
+
+#[derive(Debug)]
+struct Slot {
+    key: Bytes,
+    entry: arc_swap::ArcSwapOption<Entry>,
+}
+
+impl Slots {
+    fn of_key(&self, key: &Bytes) -> Option<&Slot> {
+        self.0.iter().flatten().find(|s| s.key == *key)
+    }
+
+    /// Empties the slot holding `entry` (moka removed it).
+    fn removed(&self, key: &Bytes, entry: &Arc<Entry>) {
+        if let Some(slot) = self.of_key(key) {
+            slot.entry.compare_and_swap(entry, None::<Arc<Entry>>);
+        }
+    }
+}
+
+/// A hit through a slot touches moka once in this many.
+const TOUCH_EVERY: u64 = 64;
 
 /// Where entries live.
 #[derive(Debug)]
 pub(crate) enum Backend {
     /// One cache per caching stage, in this process.
-    Memory(Box<[Option<MemoryCache>]>),
+    Memory(Box<[Option<MemoryStage>]>),
     /// Redis, shared by every instance.
     #[cfg(feature = "redis")]
     Redis(crate::store::redis::RedisCache),
@@ -266,7 +305,7 @@ pub(crate) enum Backend {
 
 impl Backend {
     /// The per-stage caches of the memory backend.
-    fn memory(&self) -> Option<&[Option<MemoryCache>]> {
+    fn memory(&self) -> Option<&[Option<MemoryStage>]> {
         match self {
             Backend::Memory(stages) => Some(stages),
             #[cfg(feature = "redis")]
@@ -322,18 +361,33 @@ impl Caches {
             Backend::Memory(
                 spec.stages
                     .iter()
-                    .map(|s| {
+                    .enumerate()
+                    .map(|(i, s)| {
                         let c = s.cache.filter(|c| c.ttl > 0)?;
-                        Some(
-                            moka::sync::Cache::builder()
-                                .max_capacity(c.capacity)
-                                .weigher(|_: &Bytes, e: &Arc<Entry>| e.weight())
-                                .eviction_policy(moka::policy::EvictionPolicy::lru())
-                                .expire_after(EntryExpiry)
-                                // Keys are short and not chosen by attackers alone (the
-                                // route id leads): a fast hash, not SipHash.
-                                .build_with_hasher(foldhash::fast::RandomState::default()),
-                        )
+                        let slots = Arc::new(Slots(
+                            (0..n)
+                                .map(|r| {
+                                    let key = routes[i * n + r].as_ref()?.fixed_key.clone()?;
+                                    spec.routes[r].plain.then(|| Slot {
+                                        key,
+                                        entry: arc_swap::ArcSwapOption::empty(),
+                                    })
+                                })
+                                .collect(),
+                        ));
+                        let listener = slots.clone();
+                        let cache = moka::sync::Cache::builder()
+                            .max_capacity(c.capacity)
+                            .weigher(|_: &Bytes, e: &Arc<Entry>| e.weight())
+                            .eviction_policy(moka::policy::EvictionPolicy::lru())
+                            .expire_after(EntryExpiry)
+                            .eviction_listener(move |key: Arc<Bytes>, entry: Arc<Entry>, _| {
+                                listener.removed(&key, &entry)
+                            })
+                            // Keys are short and not chosen by attackers alone (the route id
+                            // leads): a fast hash, not SipHash.
+                            .build_with_hasher(foldhash::fast::RandomState::default());
+                        Some(MemoryStage { cache, slots })
                     })
                     .collect(),
             )
@@ -368,10 +422,13 @@ impl Caches {
     pub(crate) async fn flush(&self, stage: usize) -> Result<u64, String> {
         match &self.backend {
             Backend::Memory(stages) => match stages.get(stage).and_then(Option::as_ref) {
-                Some(c) => {
-                    let n = c.entry_count();
-                    c.invalidate_all();
-                    c.run_pending_tasks();
+                Some(m) => {
+                    let n = m.cache.entry_count();
+                    m.cache.invalidate_all();
+                    m.cache.run_pending_tasks();
+                    for slot in m.slots.0.iter().flatten() {
+                        slot.entry.store(None);
+                    }
                     Ok(n)
                 }
                 None => Ok(0),
@@ -384,7 +441,7 @@ impl Caches {
     async fn lookup(&self, stage: usize, key: &Bytes) -> Option<Arc<Entry>> {
         let now = self.clock.monotonic_nanos();
         let entry = match &self.backend {
-            Backend::Memory(stages) => stages.get(stage)?.as_ref()?.get(key),
+            Backend::Memory(stages) => stages.get(stage)?.as_ref()?.cache.get(key),
             #[cfg(feature = "redis")]
             Backend::Redis(r) => r.get(self.spec.stages[stage].name, key, now).await,
         }?;
@@ -394,11 +451,19 @@ impl Caches {
     async fn store(&self, stage: usize, key: Bytes, entry: Arc<Entry>, ttl: Duration) {
         match &self.backend {
             Backend::Memory(stages) => {
-                if let Some(Some(c)) = stages.get(stage) {
-                    c.insert(key, entry);
+                if let Some(Some(m)) = stages.get(stage) {
+                    m.cache.insert(key.clone(), entry.clone());
                     // Evict now, so the cache never holds more than its capacity (this runs
                     // on a miss, beside an integration call).
-                    c.run_pending_tasks();
+                    m.cache.run_pending_tasks();
+                    if let Some(slot) = m.slots.of_key(&key) {
+                        slot.entry.store(Some(entry.clone()));
+                        // A concurrent store or an eviction may have replaced the entry in
+                        // moka since: the slot holds only what moka holds.
+                        if !m.cache.get(&key).is_some_and(|e| Arc::ptr_eq(&e, &entry)) {
+                            slot.entry.compare_and_swap(&entry, None::<Arc<Entry>>);
+                        }
+                    }
                 }
             }
             #[cfg(feature = "redis")]
@@ -490,7 +555,13 @@ impl Caches {
 
     /// A fresh entry of the memory backend.
     fn fresh_in_memory(&self, stage: usize, key: &Bytes) -> Option<Arc<Entry>> {
-        let entry = self.backend.memory()?.get(stage)?.as_ref()?.get(key)?;
+        let entry = self
+            .backend
+            .memory()?
+            .get(stage)?
+            .as_ref()?
+            .cache
+            .get(key)?;
         (entry.expires_at > self.clock.monotonic_nanos()).then_some(entry)
     }
 
@@ -515,14 +586,24 @@ impl Caches {
             &crate::request_id::ExtendedRequestId,
         ),
     ) -> Option<Response> {
-        let key = self.route(stage, route)?.fixed_key.as_ref()?;
+        let memory = self.backend.memory()?.get(stage)?.as_ref()?;
+        let slot = memory.slots.0.get(route)?.as_ref()?;
         if wants_refresh(headers) {
             return None;
         }
-        let entry = self.fresh_in_memory(stage, key)?;
-        self.stats(stage, route)
+        let guard = slot.entry.load();
+        let entry = guard.as_ref()?;
+        if entry.expires_at <= self.clock.monotonic_nanos() {
+            return None;
+        }
+        let n = self
+            .stats(stage, route)
             .hits
             .fetch_add(1, Ordering::Relaxed);
+        if n.is_multiple_of(TOUCH_EVERY) {
+            // Keeps the entry recently used in moka's eyes.
+            let _ = memory.cache.get(&slot.key);
+        }
         Some(entry.early_response(ids.0, ids.1))
     }
 

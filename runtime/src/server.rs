@@ -497,6 +497,34 @@ impl<G: Gateway> Bound<G> {
     }
 }
 
+/// The future hyper keeps for each request: an answer known before dispatch (an early cache
+/// hit, a refusal) is a few hundred bytes; a dispatched request's future (kilobytes: the
+/// exchange, the route's steps) lives in its own allocation. Hyper moves this value into the
+/// connection's slot per request, so the common known answers do not pay to copy the largest.
+pub(crate) enum Handled<F> {
+    /// Answered before dispatch; taken on the first poll.
+    Answered(Option<Response>),
+    /// On its way through the route's steps.
+    Dispatched(std::pin::Pin<Box<F>>),
+}
+
+impl<F: Future<Output = Response>> Future for Handled<F> {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        // Both variants are `Unpin`: the dispatched future is pinned in its box.
+        match self.get_mut() {
+            Handled::Answered(answer) => std::task::Poll::Ready(Ok(answer
+                .take()
+                .expect("a known answer is polled once (hyper drops a finished future)"))),
+            Handled::Dispatched(fut) => fut.as_mut().poll(cx).map(Ok),
+        }
+    }
+}
+
 /// A copy of the request kept for customised gateway responses, which may map its headers and
 /// parameters (boxed: most APIs have none, and the request future carries it).
 struct Snapshot {
@@ -534,7 +562,7 @@ impl<G: Gateway> Inner<G> {
         req: http::Request<Incoming>,
         remote: SocketAddr,
         serving: crate::watchdog::Serving,
-    ) -> impl Future<Output = Result<Response, Infallible>> + Send + use<G> {
+    ) -> Handled<impl Future<Output = Response> + Send + use<G>> {
         let request_id = RequestId::from_headers(req.headers());
         let extended_id = ExtendedRequestId::new();
         let mut received_at = None;
@@ -618,13 +646,15 @@ impl<G: Gateway> Inner<G> {
             ids_set,
             _serving: serving,
         };
-        let this = self.clone();
-        async move {
-            let result = match routed {
-                Ok(ex) => this.gateway.dispatch(ex).await,
-                Err(known) => known,
-            };
-            Ok(this.finish(result, finish))
+        match routed {
+            Ok(ex) => {
+                let this = self.clone();
+                Handled::Dispatched(Box::pin(async move {
+                    let result = this.gateway.dispatch(ex).await;
+                    this.finish(result, finish)
+                }))
+            }
+            Err(known) => Handled::Answered(Some(self.finish(known, finish))),
         }
     }
 

@@ -211,6 +211,30 @@ async fn a_full_cache_evicts_the_least_recently_used_entries() {
 }
 
 #[tokio::test]
+async fn eviction_reaches_the_answers_given_before_dispatch() {
+    let s = setup(None).await;
+    // GET /counter is answered before dispatch on a hit (nothing runs before its cache):
+    // evicting its entry must end those hits too.
+    let first = s.get("/small/counter", &[]).await;
+    assert_eq!(cache(&first), Some("miss"));
+    let hit = s.get("/small/counter", &[]).await;
+    assert_eq!((cache(&hit), call(&hit)), (Some("hit"), call(&first)));
+    for t in 0..10 {
+        s.get(&format!("/small/keyed?type={t}&pad=1000"), &[]).await;
+    }
+    let r = s.get("/small/counter", &[]).await;
+    assert_eq!(
+        cache(&r),
+        Some("miss"),
+        "the least recently used entry is gone"
+    );
+    assert_ne!(call(&r), call(&first));
+    // The entry stored again is the one hits get.
+    let again = s.get("/small/counter", &[]).await;
+    assert_eq!((cache(&again), call(&again)), (Some("hit"), call(&r)));
+}
+
+#[tokio::test]
 async fn what_is_never_cached() {
     let up = Upstream::start().await;
     let s = setup(Some(&up)).await;
