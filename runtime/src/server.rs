@@ -517,9 +517,11 @@ impl<F: Future<Output = Response>> Future for Handled<F> {
     ) -> std::task::Poll<Self::Output> {
         // Both variants are `Unpin`: the dispatched future is pinned in its box.
         match self.get_mut() {
-            Handled::Answered(answer) => std::task::Poll::Ready(Ok(answer
+            // A second poll after the answer is a caller's bug; it waits forever rather than
+            // panicking, as `exchange::Cached` does.
+            Handled::Answered(answer) => answer
                 .take()
-                .expect("a known answer is polled once (hyper drops a finished future)"))),
+                .map_or(std::task::Poll::Pending, |r| std::task::Poll::Ready(Ok(r))),
             Handled::Dispatched(fut) => fut.as_mut().poll(cx).map(Ok),
         }
     }
